@@ -1,0 +1,110 @@
+"""The contracts every component is written against (DESIGN.md, "Contracts").
+
+Small Protocols and frozen records only; implementations live in
+``worlds/``, ``judges/``, ``generators/`` and ``tracks/``.
+
+Array conventions: images are ``(n, H, W, 3) uint8`` numpy arrays, RGB,
+origin top-left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from genlab.errors import InputError
+from genlab.worlds.shapes.spec import Box, PromptSpec
+
+BoxList = tuple[Box, ...]
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What a generator returns.
+
+    Attributes:
+        images: ``(n, H, W, 3) uint8``, one per (prompt, seed).
+        timings: seconds spent per stage over the whole call (e.g.
+            ``text_encoding``, ``backbone``, ``decode``, ``sampler``); empty
+            when the generator cannot split its time.
+    """
+
+    images: np.ndarray
+    timings: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_images(self.images, what="generator output")
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Text (+ boxes) to image. Sees prompts and seeds, never the ground-truth spec."""
+
+    name: str
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        seeds: Sequence[int],
+        *,
+        boxes: Sequence[BoxList | None] | None = None,
+        size: int = 32,
+    ) -> Generation:
+        """One image per (prompt, seed); ``boxes[i]`` is the layout for prompt i, if any."""
+        ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A judge's ruling on one image.
+
+    Attributes:
+        passed: whether the image satisfies the spec exactly.
+        reason: one sentence a person can read ("expected 5 red squares,
+            found 4 red squares and 1 red blob").
+        details: JSON-serialisable extras (detected objects, IoUs, ...).
+    """
+
+    passed: bool
+    reason: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Judge(Protocol):
+    """A pure function of (images, specs) to verdicts; versioned."""
+
+    name: str
+    version: str
+
+    def judge(self, images: np.ndarray, specs: Sequence[PromptSpec]) -> list[Verdict]:
+        ...
+
+
+def check_images(images: object, *, what: str = "images") -> np.ndarray:
+    """Loud check of the ``(n, H, W, 3) uint8`` convention; returns the array."""
+    if not isinstance(images, np.ndarray):
+        raise InputError(f"{what} must be a numpy array (n, H, W, 3) uint8, "
+                         f"got {type(images).__name__}")
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise InputError(f"{what} must have shape (n, H, W, 3), got {images.shape}")
+    if images.dtype != np.uint8:
+        raise InputError(f"{what} must be uint8, got {images.dtype}")
+    return images
+
+
+def check_image(image: object, *, what: str = "image") -> np.ndarray:
+    """Loud check of one ``(H, W, 3) uint8`` image."""
+    if not isinstance(image, np.ndarray):
+        raise InputError(f"{what} must be a numpy array (H, W, 3) uint8, "
+                         f"got {type(image).__name__}")
+    if image.ndim != 3 or image.shape[-1] != 3:
+        raise InputError(f"{what} must have shape (H, W, 3), got {image.shape}")
+    if image.dtype != np.uint8:
+        raise InputError(f"{what} must be uint8, got {image.dtype}")
+    if min(image.shape[:2]) < 1:
+        raise InputError(f"{what} is empty: shape {image.shape}")
+    return image

@@ -1,0 +1,1 @@
+"""Procedural worlds: structured specs rendered to pixels, so every answer is known."""

@@ -1,0 +1,1 @@
+"""The ``shapes`` world: coloured circles, squares and triangles with exact answers."""
