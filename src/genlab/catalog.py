@@ -1,0 +1,46 @@
+"""The registries of genlab, filled by explicit imports (STYLE.md: one registry mechanism).
+
+Components never register themselves; this module is the one list of what
+exists, so ``genlab --help``, the shared test suite and the CLI all see the
+same set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from genlab.contracts import Generator, Judge
+from genlab.generators.controls import OracleGenerator, RandomSceneGenerator
+from genlab.registry import Registry
+
+GENERATORS: Registry[Generator] = Registry("generator")
+JUDGES: Registry[Judge] = Registry("judge")
+WORLDS: Registry[Any] = Registry("world")
+TRACKS: Registry[Any] = Registry("track")
+
+# Which generators are controls (scored beside every generator) and which are
+# the default models `genlab run` evaluates.
+CONTROLS: tuple[str, ...] = ("oracle", "random-scene")
+DEFAULT_GENERATORS: tuple[str, ...] = ("flow",)
+
+
+def _oracle(**_: Any) -> Generator:
+    return OracleGenerator()
+
+
+def _random_scene(**_: Any) -> Generator:
+    return RandomSceneGenerator()
+
+
+def _flow(*, profile: str = "default", cache_dir: Path | None = None, progress: bool = True,
+          **options: Any) -> Generator:
+    """The trained text-to-image baseline; trains and caches on first use."""
+    from genlab.generators.flow.entry import load_flow
+
+    return load_flow(profile=profile, cache_dir=cache_dir, progress=progress, **options)
+
+
+GENERATORS.register("oracle", _oracle)
+GENERATORS.register("random-scene", _random_scene)
+GENERATORS.register("flow", _flow)

@@ -1,0 +1,1 @@
+"""Generators: text (+ layout boxes) to images. Registered in :mod:`genlab.catalog`."""
