@@ -41,6 +41,30 @@ def _flow(*, profile: str = "default", cache_dir: Path | None = None, progress: 
     return load_flow(profile=profile, cache_dir=cache_dir, progress=progress, **options)
 
 
+def _shapes(**_: Any) -> Any:
+    from genlab.worlds.shapes.world import ShapesWorld
+
+    return ShapesWorld()
+
+
+def _scene_judge(**_: Any) -> Judge:
+    from genlab.judges.scene import SceneJudge
+
+    return SceneJudge()
+
+
+WORLDS.register("shapes", _shapes)
+JUDGES.register("scene", _scene_judge)
 GENERATORS.register("oracle", _oracle)
 GENERATORS.register("random-scene", _random_scene)
 GENERATORS.register("flow", _flow)
+
+
+def _control(**_: Any) -> Any:
+    """Track ``control``: counting, position, binding, negation, layout (exact judge)."""
+    from genlab.tracks.control import ControlTrack
+
+    return ControlTrack()
+
+
+TRACKS.register("control", _control)

@@ -148,7 +148,8 @@ def _parse_negated(tokens: list[str], text: str) -> Group:
     if len(rest) == 1 and rest[0] in _SINGULAR:
         return Group(0, _SINGULAR[rest[0]], colour)
     raise ParseError(
-        f"after 'no' expected '[colour] objects' or '[colour] circles|squares|triangles' in {text!r}"
+        "after 'no' expected '[colour] objects' or '[colour] circles|squares|triangles' "
+        f"in {text!r}"
     )
 
 

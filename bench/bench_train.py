@@ -1,0 +1,113 @@
+"""Benchmark: ``flow`` training throughput and achieved GFLOP/s against plain matmul.
+
+FLOPs of one training step (forward + backward of the rectified-flow loss,
+text encoder included) are counted with ``torch.utils.flop_counter.FlopCounterMode``;
+the step is then timed (best and median of ``--steps`` after a warm-up,
+data and optimiser included) and the achieved GFLOP/s is compared with fp32
+``--matmul``-square matmuls measured in the same process with the same
+threads: the ratio says how much of the machine's dense-math speed the model
+reaches (the issue's target is >= 0.4). ``--channels-last`` tries that lever.
+
+    python bench/bench_train.py [--profile default|smoke] [--batch-size N] [--threads 2] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import json
+import platform
+import statistics
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from genlab.generators.flow.config import FlowConfig
+from genlab.generators.flow.objective import flow_loss, images_to_tensor
+from genlab.generators.flow.train import _Run
+
+T = importlib.import_module("genlab.generators.flow.train")
+
+
+def matmul_gflops(n: int, repeats: int = 5) -> float:
+    """Best fp32 GFLOP/s of an n x n by n x n matmul."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best / 1e9
+
+
+def step_flops(run: _Run, config: FlowConfig) -> int:
+    """FLOPs of one forward + backward of the training loss."""
+    batch = T._batch(config, run.rng)
+    ids, mask = run.model.tokenizer.encode(batch.prompts, batch.boxes)
+    with FlopCounterMode(display=False) as counter:
+        loss = flow_loss(run.model, images_to_tensor(batch.images), ids, mask,
+                         t_mean=0.0, t_std=1.0, cfg_dropout=0.1, generator=run.noise)
+        loss.backward()
+    run.optimizer.zero_grad(set_to_none=True)
+    return int(counter.get_total_flops())
+
+
+def measure(config: FlowConfig, steps: int, channels_last: bool) -> dict[str, float]:
+    torch.set_flush_denormal(True)
+    run = T._new_run(config)
+    if channels_last:
+        run.model.unet.to(memory_format=torch.channels_last)
+    flops = step_flops(run, config)
+    T._train_step(run)  # warm-up
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        T._train_step(run)
+        times.append(time.perf_counter() - t)
+    best, med = min(times), statistics.median(times)
+    return {"gflop_per_step": flops / 1e9, "step_s_best": best, "step_s_median": med,
+            "images_per_s_best": config.batch_size / best,
+            "images_per_s_median": config.batch_size / med,
+            "gflops_best": flops / best / 1e9, "gflops_median": flops / med / 1e9}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--profile", choices=("default", "smoke"), default="default")
+    ap.add_argument("--batch-size", type=int, default=None)
+    ap.add_argument("--steps", type=int, default=5, help="timed steps after one warm-up")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--matmul", type=int, default=1024, help="side of the reference matmul")
+    ap.add_argument("--channels-last", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    config = FlowConfig.smoke() if args.profile == "smoke" else FlowConfig.default()
+    if args.batch_size:
+        config = dataclasses.replace(config, batch_size=args.batch_size)
+    ref = matmul_gflops(args.matmul)
+    res = measure(config, args.steps, args.channels_last)
+    ref = max(ref, matmul_gflops(args.matmul))  # again after, in case load changed
+    out = {"profile": args.profile, "batch_size": config.batch_size, "threads": args.threads,
+           "channels_last": args.channels_last, "matmul_gflops": ref, **res,
+           "ratio_best": res["gflops_best"] / ref, "ratio_median": res["gflops_median"] / ref,
+           "target_ratio": 0.4, "machine": platform.processor() or platform.machine()}
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"flow {args.profile} training, batch {config.batch_size}, {args.threads} threads"
+              f"{', channels_last' if args.channels_last else ''}")
+        print(f"  {out['gflop_per_step']:.2f} GFLOP/step (fwd+bwd)")
+        print(f"  {out['images_per_s_median']:.1f} img/s median, "
+              f"{out['images_per_s_best']:.1f} best")
+        print(f"  {out['gflops_median']:.1f} GFLOP/s median vs matmul {ref:.1f} GFLOP/s "
+              f"({args.matmul}^2 fp32): ratio {out['ratio_median']:.2f} median, "
+              f"{out['ratio_best']:.2f} best (target >= 0.4)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,164 @@
+"""The frozen configuration of the ``flow`` generator, stored beside every checkpoint.
+
+One dataclass holds everything that determines a trained model: image and
+backbone shape, text encoder, objective, optimiser and data mix. Its JSON is
+written next to the weights (so a checkpoint always says what it is) and its
+hash keys the training cache of :func:`genlab.generators.flow.train.ensure_trained`.
+
+Profiles: :meth:`FlowConfig.smoke` trains in seconds (tests), and
+:meth:`FlowConfig.default` is the profile the tracks use, sized to train in
+well under 15 minutes on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, fields
+from typing import Any
+
+from genlab.errors import InputError
+from genlab.worlds.shapes import vocab
+
+# Bump when the meaning of a stored config or the weight layout changes, so that
+# the training cache never hands back a checkpoint built by older code.
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    """Everything that determines a trained ``flow`` model.
+
+    Attributes:
+        image_size: side of the square RGB images the model is trained on (pixels).
+        patch: pixel-unshuffle factor: the backbone sees ``(3 * patch**2,
+            size / patch, size / patch)`` arrays, a lossless space-to-depth
+            "latent" (Shi et al., 2016) that cuts the backbone's cost ~patch**2 times.
+        block_out_channels: UNet channels per resolution level.
+        cross_attention_levels: per level, whether it has (self + cross) attention.
+        layers_per_block: ResNet blocks per UNet level.
+        attention_head_dim: channels per attention head in the UNet.
+        norm_num_groups: GroupNorm groups in the UNet (must divide every width).
+        text_dim: width of the text encoder = the UNet's cross_attention_dim.
+        text_layers: transformer layers in the text encoder.
+        text_heads: attention heads in the text encoder.
+        max_tokens: fixed token length (prompt words + layout-box groups).
+        box_bins: quantisation bins per box coordinate (ReCo position tokens).
+        categories: prompt categories of the training mix (uniform over images).
+        train_steps: optimiser steps of a full training run.
+        batch_size: images per training step.
+        lr: peak AdamW learning rate (after linear warmup, then cosine to 10%).
+        warmup_steps: linear learning-rate warmup steps.
+        weight_decay: AdamW weight decay.
+        grad_clip: gradient-norm clip (0 disables).
+        ema_decay: maximum EMA decay (diffusers' EMAModel warms it up from 0).
+        cfg_dropout: probability of training a sample on the null condition (CFG).
+        t_mean: mean of the logit-normal timestep density (SD3).
+        t_std: standard deviation of the logit-normal timestep density.
+        seed: seed of every random stream of training (data, noise, init).
+        checkpoint_every: steps between periodic checkpoints.
+        log_every: steps between rows of ``curve.csv``.
+    """
+
+    image_size: int = 32
+    patch: int = 2
+    block_out_channels: tuple[int, ...] = (64, 128, 128)
+    cross_attention_levels: tuple[bool, ...] = (False, True, True)
+    layers_per_block: int = 1
+    attention_head_dim: int = 32
+    norm_num_groups: int = 16
+    text_dim: int = 64
+    text_layers: int = 2
+    text_heads: int = 4
+    max_tokens: int = 40
+    box_bins: int = 16
+    categories: tuple[str, ...] = vocab.CATEGORIES
+    train_steps: int = 1200
+    batch_size: int = 32
+    lr: float = 1e-3
+    warmup_steps: int = 50
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    ema_decay: float = 0.995
+    cfg_dropout: float = 0.1
+    t_mean: float = 0.0
+    t_std: float = 1.0
+    seed: int = 0
+    checkpoint_every: int = 200
+    log_every: int = 10
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    # ------------------------------------------------------------ profiles
+
+    @classmethod
+    def default(cls) -> FlowConfig:
+        """The profile the tracks use (trains in well under 15 min on 2 CPU cores)."""
+        return cls()
+
+    @classmethod
+    def smoke(cls) -> FlowConfig:
+        """A tiny model that trains in a few seconds: for tests, not for quality."""
+        return cls(block_out_channels=(16, 32), cross_attention_levels=(False, True),
+                   layers_per_block=1, attention_head_dim=16, norm_num_groups=8,
+                   text_dim=32, text_layers=1, text_heads=2, train_steps=20,
+                   batch_size=8, warmup_steps=5, checkpoint_every=10, log_every=5)
+
+    # ------------------------------------------------------------ serialisation
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps({"format_version": FORMAT_VERSION, **self.to_dict()},
+                          indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> FlowConfig:
+        """Inverse of :meth:`to_json`; unknown or missing fields raise InputError."""
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise InputError(f"a FlowConfig JSON must be an object, got {type(data).__name__}")
+        version = data.pop("format_version", None)
+        if version != FORMAT_VERSION:
+            raise InputError(f"FlowConfig format_version {version!r}; this code reads "
+                             f"{FORMAT_VERSION}")
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise InputError(f"unknown FlowConfig fields {unknown}; known: {sorted(known)}")
+        kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                                  for k, v in data.items()}
+        return cls(**kwargs)
+
+    def key(self) -> str:
+        """A short hash of everything that determines the trained weights (cache key)."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+
+
+def _validate(c: FlowConfig) -> None:
+    if c.image_size % (c.patch * 2 ** (len(c.block_out_channels) - 1)):
+        raise InputError(f"image_size {c.image_size} must be divisible by patch {c.patch} "
+                         f"times 2**(levels-1) = {2 ** (len(c.block_out_channels) - 1)}")
+    if len(c.cross_attention_levels) != len(c.block_out_channels):
+        raise InputError(f"cross_attention_levels {c.cross_attention_levels} needs one flag "
+                         f"per level of block_out_channels {c.block_out_channels}")
+    if any(w % c.norm_num_groups for w in c.block_out_channels):
+        raise InputError(f"norm_num_groups {c.norm_num_groups} must divide every width "
+                         f"in {c.block_out_channels}")
+    if c.text_dim % c.text_heads:
+        raise InputError(f"text_dim {c.text_dim} must be divisible by text_heads {c.text_heads}")
+    bad = [x for x in c.categories if x not in vocab.CATEGORIES]
+    if bad or not c.categories:
+        raise InputError(f"categories {c.categories} must be a non-empty subset of "
+                         f"{vocab.CATEGORIES}")
+    if not 0.0 <= c.cfg_dropout < 1.0:
+        raise InputError(f"cfg_dropout {c.cfg_dropout} must be in [0, 1)")
+    if not 0.0 <= c.ema_decay < 1.0:
+        raise InputError(f"ema_decay {c.ema_decay} must be in [0, 1)")
+    for name in ("train_steps", "batch_size", "checkpoint_every", "log_every", "max_tokens",
+                 "box_bins"):
+        if getattr(c, name) < 1:
+            raise InputError(f"{name} must be >= 1, got {getattr(c, name)}")

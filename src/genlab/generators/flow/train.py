@@ -1,0 +1,231 @@
+"""Training loop of ``flow``: resumable, atomic checkpoints, a loss curve, a progress bar.
+
+``train`` optimises the rectified-flow objective (:mod:`.objective`) with
+AdamW (Loshchilov & Hutter, 2019), linear warmup then cosine decay, gradient
+clipping and an EMA of the weights (diffusers' ``EMAModel``, whose decay warms
+up as ``(1 + k) / (10 + k)``, so a short run's EMA is not dominated by its
+random init). Every random stream (init, data, noise, timesteps, CFG dropout)
+is seeded from the config and checkpointed, so a run killed at any moment
+resumes from its last checkpoint and ends at the same step with the same
+weights as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import math
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from diffusers.training_utils import EMAModel
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from genlab.errors import CheckpointError
+from genlab.generators.flow import checkpoint
+from genlab.generators.flow.config import FlowConfig
+from genlab.generators.flow.model import FlowModel
+from genlab.generators.flow.objective import flow_loss, images_to_tensor
+from genlab.worlds.shapes.world import ShapesWorld, TrainingBatch
+
+CURVE = "curve.csv"
+CURVE_FIELDS = ("step", "loss", "images_per_s", "elapsed_s")
+
+
+@dataclass
+class _Run:
+    """The mutable state of one training run (everything a checkpoint holds)."""
+
+    config: FlowConfig
+    model: FlowModel
+    optimizer: torch.optim.Optimizer
+    schedule: torch.optim.lr_scheduler.LambdaLR
+    ema: EMAModel
+    rng: np.random.Generator
+    noise: torch.Generator
+    step: int = 0
+    elapsed_s: float = 0.0
+
+
+def _lr_factor(c: FlowConfig, step: int) -> float:
+    if step < c.warmup_steps:
+        return (step + 1) / c.warmup_steps
+    span = max(1, c.train_steps - c.warmup_steps)
+    progress = min(1.0, (step - c.warmup_steps) / span)
+    return 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def _new_run(c: FlowConfig) -> _Run:
+    with torch.random.fork_rng():  # seed the init without touching the caller's RNG
+        torch.manual_seed(c.seed)
+        model = FlowModel(c)
+    opt = torch.optim.AdamW(model.parameters(), lr=c.lr, betas=(0.9, 0.99),
+                            weight_decay=c.weight_decay)
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(c, s))
+    ema = EMAModel(model.parameters(), decay=c.ema_decay, foreach=True)
+    return _Run(c, model, opt, schedule, ema, np.random.default_rng(c.seed),
+                torch.Generator().manual_seed(c.seed + 1))
+
+
+def _ema_weights(run: _Run) -> dict[str, torch.Tensor]:
+    sd = run.model.state_dict()
+    for (name, _), shadow in zip(run.model.named_parameters(), run.ema.shadow_params, strict=True):
+        sd[name] = shadow
+    return sd
+
+
+def _save(run: _Run, out_dir: Path) -> Path:
+    state = {
+        "step": run.step, "elapsed_s": run.elapsed_s,
+        "optimizer": run.optimizer.state_dict(), "schedule": run.schedule.state_dict(),
+        "ema_step": run.ema.optimization_step, "noise": run.noise.get_state(),
+        "rng": run.rng.bit_generator.state,
+    }
+    path = checkpoint.save(out_dir, run.step, run.model, _ema_weights(run), state)
+    checkpoint.prune(out_dir, keep=path)
+    return path
+
+
+def _restore(run: _Run, ckpt: Path) -> None:
+    stored = checkpoint.load_config(ckpt)
+    if stored != run.config:
+        raise CheckpointError(f"{ckpt} was trained with a different config (key "
+                              f"{stored.key()} vs {run.config.key()}); use another out_dir "
+                              f"or resume=False")
+    checkpoint.fill(run.model, checkpoint.read_weights(ckpt / checkpoint.WEIGHTS), ckpt)
+    ema = checkpoint.read_weights(ckpt / checkpoint.EMA_WEIGHTS)
+    names = [n for n, _ in run.model.named_parameters()]
+    if set(names) - set(ema):
+        raise CheckpointError(f"EMA weights in {ckpt} do not match the config")
+    run.ema.shadow_params = [ema[n].clone() for n in names]
+    state = checkpoint.load_state(ckpt)
+    try:
+        run.optimizer.load_state_dict(state["optimizer"])
+        run.schedule.load_state_dict(state["schedule"])
+        run.ema.optimization_step = int(state["ema_step"])
+        run.noise.set_state(state["noise"])
+        run.rng.bit_generator.state = state["rng"]
+        run.step, run.elapsed_s = int(state["step"]), float(state["elapsed_s"])
+    except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+        raise CheckpointError(f"training state {ckpt / checkpoint.STATE} is unusable: "
+                              f"{exc}") from exc
+
+
+# ---------------------------------------------------------------- loss curve
+
+
+def _trim_curve(path: Path, step: int) -> None:
+    """Keep the complete rows up to ``step`` (a kill may leave later or half rows)."""
+    rows: list[dict[str, str]] = []
+    if path.exists():
+        with path.open(newline="") as f:
+            for row in csv.DictReader(f):
+                with contextlib.suppress(TypeError, ValueError):
+                    if int(row["step"]) <= step and all(row[k] for k in CURVE_FIELDS):
+                        float(row["loss"])
+                        rows.append(row)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="") as f:
+        w = csv.DictWriter(f, CURVE_FIELDS)
+        w.writeheader()
+        w.writerows({k: r[k] for k in CURVE_FIELDS} for r in rows)
+    os.replace(tmp, path)
+
+
+def _batch(c: FlowConfig, rng: np.random.Generator) -> TrainingBatch:
+    """One batch of the world's ``train`` split (layout boxes only on ``layout`` prompts)."""
+    return ShapesWorld().training_batch(rng, c.batch_size, c.image_size, c.categories)
+
+
+def _train_step(run: _Run) -> float:
+    c = run.config
+    batch = _batch(c, run.rng)
+    ids, mask = run.model.tokenizer.encode(batch.prompts, batch.boxes)
+    loss = flow_loss(run.model, images_to_tensor(batch.images), ids, mask, t_mean=c.t_mean,
+                     t_std=c.t_std, cfg_dropout=c.cfg_dropout, generator=run.noise)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if c.grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(run.model.parameters(), c.grad_clip)
+    run.optimizer.step()
+    run.schedule.step()
+    run.ema.step(run.model.parameters())
+    return float(loss.detach())
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool, run: _Run) -> Iterator[Any]:
+    cols = (TextColumn("flow"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
+            TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[ips]:.0f} img/s"),
+            TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*cols, disable=not enabled, transient=False) as bar:
+        task = bar.add_task("train", total=run.config.train_steps, completed=run.step,
+                            loss=float("nan"), ips=0.0)
+        yield lambda **kw: bar.update(task, **kw)
+
+
+def train(config: FlowConfig, out_dir: Path, *, resume: bool = True,
+          progress: bool = True) -> Path:
+    """Train ``config`` into ``out_dir``; return the final checkpoint directory.
+
+    With ``resume`` an existing checkpoint in ``out_dir`` is continued (it must
+    have the same config); without it, earlier checkpoints and curve are deleted.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # Denormal floats (Adam's tiny second moments, attention tails) run ~5x slower
+    # on x86 CPUs; flushing them to zero made training steps 3-6x faster here.
+    torch.set_flush_denormal(True)
+    run = _new_run(config)
+    found = checkpoint.checkpoints(out_dir)
+    if found and resume:
+        _restore(run, found[-1])
+    elif found:
+        checkpoint.prune(out_dir, keep=out_dir / "-")  # keep nothing
+    _trim_curve(out_dir / CURVE, run.step)
+    last = found[-1] if found and resume else None
+    run.model.train()
+    with _progress(progress, run) as update, (out_dir / CURVE).open("a", newline="") as f:
+        writer = csv.writer(f)
+        smooth, window, t_window = float("nan"), 0.0, time.perf_counter()
+        while run.step < config.train_steps:
+            t0 = time.perf_counter()
+            loss = _train_step(run)
+            run.step += 1
+            run.elapsed_s += time.perf_counter() - t0
+            window += loss
+            smooth = loss if math.isnan(smooth) else 0.9 * smooth + 0.1 * loss
+            if run.step % config.log_every == 0 or run.step == config.train_steps:
+                n_steps = (run.step - 1) % config.log_every + 1
+                ips = n_steps * config.batch_size / (time.perf_counter() - t_window)
+                writer.writerow([run.step, f"{window / n_steps:.6f}", f"{ips:.2f}",
+                                 f"{run.elapsed_s:.2f}"])
+                f.flush()
+                window, t_window = 0.0, time.perf_counter()
+                update(completed=run.step, loss=smooth, ips=ips)
+            if run.step % config.checkpoint_every == 0 or run.step == config.train_steps:
+                last = _save(run, out_dir)
+    assert last is not None
+    return last
+
+
+def ensure_trained(config: FlowConfig, cache_dir: Path, progress: bool = True) -> Path:
+    """The checkpoint of ``config`` in ``cache_dir``, training it (or finishing it) first.
+
+    The run lives in ``cache_dir / f"flow-{config.key()}"``; a file lock makes
+    concurrent callers wait for one training instead of racing."""
+    run_dir = Path(cache_dir) / f"flow-{config.key()}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with (run_dir / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        found = checkpoint.checkpoints(run_dir)
+        if found and checkpoint.load_meta(found[-1])["step"] >= config.train_steps:
+            return found[-1]
+        return train(config, run_dir, resume=True, progress=progress)

@@ -1,0 +1,71 @@
+"""``FlowGenerator``: the Generator contract, seed determinism, loud errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from genlab.contracts import Generation, Generator
+from genlab.errors import GenlabError, InputError, ParseError, UnknownNameError
+from genlab.generators.flow import FlowConfig, FlowGenerator, ensure_trained
+from genlab.generators.flow.model import FlowModel
+from genlab.worlds.shapes.spec import Box
+
+torch.set_num_threads(2)
+PROMPTS = ["a red circle", "two blue squares", "a green triangle to the left of a red square"]
+
+
+@pytest.fixture(scope="module")
+def ckpt(model_cache: Path) -> Path:
+    return ensure_trained(FlowConfig.smoke(), model_cache, progress=False)
+
+
+@pytest.fixture(scope="module")
+def gen(ckpt: Path) -> FlowGenerator:
+    return FlowGenerator(ckpt, steps=3, sampler="heun", guidance=2.0)
+
+
+def test_contract_shapes_and_timings(gen: FlowGenerator) -> None:
+    assert isinstance(gen, Generator) and gen.name == "flow"
+    boxes = [None, None, (Box(0.1, 0.1, 0.4, 0.4), Box(0.55, 0.55, 0.85, 0.85))]
+    out = gen.generate(PROMPTS, [0, 1, 2], boxes=boxes, size=32)
+    assert isinstance(out, Generation)
+    assert out.images.shape == (3, 32, 32, 3) and out.images.dtype == np.uint8
+    assert set(out.timings) == {"text_encoding", "backbone", "sampler"}
+    assert all(v >= 0 for v in out.timings.values()) and out.timings["backbone"] > 0
+    assert gen.generate([], []).images.shape == (0, 32, 32, 3)
+
+
+def test_same_seed_same_image_whatever_the_batch(ckpt: Path) -> None:
+    big = FlowGenerator(ckpt, steps=2, batch_size=64)
+    small = FlowGenerator(ckpt, steps=2, batch_size=2)
+    a = big.generate(PROMPTS, [5, 6, 7]).images
+    np.testing.assert_array_equal(a[1], big.generate([PROMPTS[1]], [6]).images[0])
+    np.testing.assert_array_equal(a, small.generate(PROMPTS, [5, 6, 7]).images)
+    assert not np.array_equal(a[0], big.generate([PROMPTS[0]], [8]).images[0])
+
+
+def test_bad_input(gen: FlowGenerator, ckpt: Path) -> None:
+    with pytest.raises(InputError, match="64.*32|32.*64"):
+        gen.generate(["a red circle"], [1], size=64)
+    with pytest.raises(InputError, match="seeds"):
+        gen.generate(["a red circle"], [1, 2])
+    with pytest.raises(ParseError, match="hexagon"):
+        gen.generate(["a red hexagon"], [1])
+    with pytest.raises(InputError, match="box lists"):
+        gen.generate(["a red circle"], [1], boxes=[None, None])
+    with pytest.raises(UnknownNameError, match="euler"):
+        FlowGenerator(ckpt, sampler="eulr")
+    with pytest.raises(InputError, match="steps"):
+        FlowGenerator(ckpt, steps=0)
+
+
+def test_nan_is_an_error_not_an_image(monkeypatch: pytest.MonkeyPatch) -> None:
+    torch.manual_seed(0)
+    g = FlowGenerator.from_model(FlowModel(FlowConfig.smoke()), steps=2, guidance=1.0)
+    monkeypatch.setattr(g.model, "velocity", lambda x, *a: torch.full_like(x, float("nan")))
+    with pytest.raises(GenlabError, match="NaN"):
+        g.generate(["a red circle"], [0])

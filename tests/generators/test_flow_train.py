@@ -1,0 +1,134 @@
+"""Training of ``flow``: curve, atomic checkpoints, exact resume, loud checkpoint errors."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import importlib
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from genlab.errors import CheckpointError, InputError
+from genlab.generators.flow import FlowConfig, FlowGenerator, checkpoint, ensure_trained
+
+train_mod = importlib.import_module("genlab.generators.flow.train")
+torch.set_num_threads(2)
+
+TINY = dataclasses.replace(FlowConfig.smoke(), train_steps=10, checkpoint_every=5, log_every=5)
+
+
+def _curve_steps(run_dir: Path) -> list[int]:
+    with (run_dir / "curve.csv").open() as f:
+        return [int(r["step"]) for r in csv.DictReader(f)]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("flow-run")
+    train_mod.train(TINY, run, progress=False)
+    return run
+
+
+def test_train_writes_curve_and_checkpoint(trained: Path) -> None:
+    ckpt = checkpoint.resolve(trained)
+    assert ckpt.name == "step-0000010"
+    assert all((ckpt / f).is_file() for f in checkpoint.FILES)
+    assert checkpoint.checkpoints(trained) == [ckpt]  # older ones pruned
+    assert _curve_steps(trained) == [5, 10]
+    assert checkpoint.load_config(ckpt) == TINY
+    assert checkpoint.load_meta(ckpt) == {"step": 10, "train_steps": 10}
+
+
+def test_resume_after_interruption_matches_uninterrupted(
+        trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_step, calls = train_mod._train_step, []
+
+    def crashing_step(run: object) -> float:
+        if len(calls) == 7:
+            raise KeyboardInterrupt  # as if killed after step 7; step 5 is checkpointed
+        calls.append(1)
+        return real_step(run)
+
+    monkeypatch.setattr(train_mod, "_train_step", crashing_step)
+    with pytest.raises(KeyboardInterrupt):
+        train_mod.train(TINY, tmp_path, progress=False)
+    assert [p.name for p in checkpoint.checkpoints(tmp_path)] == ["step-0000005"]
+    monkeypatch.setattr(train_mod, "_train_step", real_step)
+    final = train_mod.train(TINY, tmp_path, progress=False)
+    assert final.name == "step-0000010"
+    assert _curve_steps(tmp_path) == [5, 10]  # no duplicated rows
+    for f in (checkpoint.WEIGHTS, checkpoint.EMA_WEIGHTS):
+        a = load_file(str(final / f))
+        b = load_file(str(checkpoint.resolve(trained) / f))
+        assert all(torch.equal(a[k], b[k]) for k in a), f"{f} differs after resume"
+
+
+def test_half_written_curve_row_is_dropped(trained: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    with (run / "curve.csv").open("a") as f:
+        f.write("15,0.5")  # a row cut by a kill, past the checkpoint
+    train_mod.train(TINY, run, progress=False)
+    assert _curve_steps(run) == [5, 10]
+
+
+def test_resume_refuses_another_config(trained: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    with pytest.raises(CheckpointError, match="different config"):
+        train_mod.train(dataclasses.replace(TINY, lr=5e-4), run, progress=False)
+
+
+def test_corrupt_and_missing_files(trained: Path, tmp_path: Path) -> None:
+    ckpt = tmp_path / checkpoint.resolve(trained).name
+    shutil.copytree(checkpoint.resolve(trained), ckpt)
+    ema = ckpt / checkpoint.EMA_WEIGHTS
+    ema.write_bytes(ema.read_bytes()[:100])
+    with pytest.raises(CheckpointError, match="corrupt") as e:
+        FlowGenerator(ckpt)
+    assert str(ema) in str(e.value)
+    ema.unlink()
+    with pytest.raises(CheckpointError, match="missing"):
+        FlowGenerator(ckpt)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        FlowGenerator(tmp_path / "nowhere")
+
+
+def test_config_that_does_not_match_the_weights(trained: Path, tmp_path: Path) -> None:
+    ckpt = tmp_path / checkpoint.resolve(trained).name
+    shutil.copytree(checkpoint.resolve(trained), ckpt)
+    other = dataclasses.replace(TINY, block_out_channels=(16, 48))
+    (ckpt / checkpoint.CONFIG).write_text(other.to_json())
+    with pytest.raises(CheckpointError, match="do not match") as e:
+        FlowGenerator(ckpt)
+    assert str(ckpt) in str(e.value)
+    (ckpt / checkpoint.CONFIG).write_text("{not json")
+    with pytest.raises(CheckpointError, match="unreadable"):
+        FlowGenerator(ckpt)
+
+
+def test_ensure_trained_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = ensure_trained(TINY, tmp_path, progress=False)
+    assert first.parent.name == f"flow-{TINY.key()}"
+
+    def no_training(*a: object, **k: object) -> Path:
+        raise AssertionError("ensure_trained retrained a cached model")
+
+    monkeypatch.setattr(train_mod, "train", no_training)
+    assert ensure_trained(TINY, tmp_path, progress=False) == first
+
+
+def test_config_json_round_trip_and_errors() -> None:
+    for c in (FlowConfig.default(), FlowConfig.smoke(), TINY):
+        assert FlowConfig.from_json(c.to_json()) == c
+    assert FlowConfig.smoke().key() != FlowConfig.default().key()
+    with pytest.raises(InputError, match="unknown FlowConfig fields"):
+        FlowConfig.from_json(FlowConfig().to_json().replace('"lr"', '"lr_typo"'))
+    with pytest.raises(InputError, match="categories"):
+        FlowConfig(categories=("shapes",))
+    with pytest.raises(InputError, match="divisible"):
+        FlowConfig(image_size=30)

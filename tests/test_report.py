@@ -1,0 +1,70 @@
+"""The HTML report: self-contained, escaped, a pure function of the store."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from genlab import catalog
+from genlab.contracts import Verdict
+from genlab.report import render_report, write_report
+from genlab.store import Store
+from genlab.tracks.control import ControlConfig, ControlTrack
+
+TINY = ControlConfig(prompts_per_category=2, images_per_prompt=2, batch_size=32,
+                     resamples=1000)
+
+
+class StubJudge:
+    name = "stub"
+    version = "0"
+
+    def judge(self, images: np.ndarray, specs: Any) -> list[Verdict]:
+        return [Verdict(int(im.sum()) % 2 == 0, "found <b>&</b> 'x'") for im in images]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    store = Store(tmp_path_factory.mktemp("report") / "r.db")
+    for name in catalog.CONTROLS:
+        ControlTrack().run(name, catalog.GENERATORS.get(name), store, "smoke", config=TINY,
+                           judge=StubJudge())
+    return store
+
+
+def test_report_is_self_contained(store: Store, tmp_path: Path) -> None:
+    path = write_report(store, tmp_path / "sub" / "report.html")
+    html = path.read_text(encoding="utf-8")
+    assert "http://" not in html and "https://" not in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?(?!data:)[a-z]+:""", html)
+    assert "<link" not in html and "<script" not in html
+    assert html.count("data:image/png;base64,") >= 2 + 2 * 7 * 2  # 2 charts + samples
+
+
+def test_report_has_table_charts_and_marks(store: Store) -> None:
+    html = render_report(store)
+    assert "<table>" in html and "test/overall" in html and "test/counting" in html
+    assert 'alt="scores by category"' in html and 'alt="counting by object count"' in html
+    assert 'class="s pass"' in html and 'class="s fail"' in html
+    assert "image-rendering:pixelated" in html
+    for name in catalog.CONTROLS:
+        assert f"<th>{name}</th>" in html
+    assert re.search(r"\d\.\d{3} <span class=\"ci\">\[\d\.\d{3}, \d\.\d{3}\]</span>", html)
+
+
+def test_text_is_escaped(store: Store) -> None:
+    html = render_report(store)
+    assert "<b>&</b>" not in html
+    assert "found &lt;b&gt;&amp;&lt;/b&gt; &#x27;x&#x27;" in html
+
+
+def test_pure_function_of_the_store(store: Store) -> None:
+    assert render_report(store) == render_report(store)
+
+
+def test_empty_store(tmp_path: Path) -> None:
+    assert "No complete runs" in render_report(Store(tmp_path / "e.db"))
