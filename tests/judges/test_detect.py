@@ -81,7 +81,7 @@ def test_bad_input_is_loud() -> None:
         detect(np.zeros((0, 5, 3), np.uint8))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(h=st.integers(1, 80), w=st.integers(1, 80), n=st.integers(1, 3),
        seed=st.integers(0, 2**32 - 1),
        kind=st.sampled_from(["uniform", "few", "blocks", "const"]))

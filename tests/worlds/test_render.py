@@ -109,6 +109,7 @@ def test_render_is_deterministic_and_batch_independent() -> None:
 def test_huge_batches_are_drawn_in_chunks_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     from genlab.worlds.shapes import render as render_module
 
+    monkeypatch.setenv("GENLAB_RENDER", "numpy")  # the chunking lives in the numpy path
     batch = SceneArrays.from_scenes(scenes(40, seed=8))
     whole = render_arrays(batch, 96)
     monkeypatch.setattr(render_module, "_WINDOW_BUDGET", 3000)

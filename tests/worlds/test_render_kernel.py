@@ -71,7 +71,7 @@ def test_kernel_equals_numpy_on_sampled_scenes(size: int) -> None:
 @needs_numba
 def test_kernel_equals_numpy_on_edge_touching_objects() -> None:
     # every shape flush with each border and corner, and a full-frame one
-    rows = []
+    rows: list[tuple[int, int, int, float, float, float]] = []
     for shape in range(len(vocab.SHAPES)):
         for x, y, s in ((0.1, 0.5, 0.2), (0.9, 0.5, 0.2), (0.5, 0.1, 0.2), (0.5, 0.9, 0.2),
                         (0.0, 0.0, 0.3), (1.0, 1.0, 0.3), (0.5, 0.5, 1.0), (0.5, 0.5, 0.001)):

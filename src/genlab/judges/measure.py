@@ -18,6 +18,7 @@ do not.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,12 +52,14 @@ _STRUCT = np.zeros((3, 3, 3), bool)
 _STRUCT[1] = True
 _RING = _STRUCT.copy()  # the 3x3 in-plane footprint for the one-pixel ring
 
-# Coverage is measured twice, in YCbCr: with chroma down-weighted (best under
-# noise, where chroma adds signal) and from luma alone (best under JPEG, which
-# keeps luma at full resolution but halves and coarsely quantises chroma:
-# cyan or green on gray is a smear in chroma and still sharp, if faint, in
-# luma). Each component keeps the estimate its best shape explains better.
+# Coverage is measured in YCbCr with chroma down-weighted (best under noise,
+# where chroma adds signal), and again from luma alone wherever no shape fits
+# the first to within LUMA_RETRY (per px^2): JPEG keeps luma at full
+# resolution but halves and coarsely quantises chroma, so cyan or green on
+# gray is a smear in chroma and still sharp, if faint, in luma. Each component
+# keeps the estimate its best shape explains better.
 CHROMA_WEIGHT = 0.3
+LUMA_RETRY = 0.02
 _YCBCR = np.array([[0.299, 0.587, 0.114], [-0.1687, -0.3313, 0.5], [0.5, -0.4187, -0.0813]])
 _METRICS = tuple((_YCBCR.T @ np.diag([1.0, c, c]) @ _YCBCR).astype(np.float32)
                  for c in (CHROMA_WEIGHT, 0.0))
@@ -224,9 +227,14 @@ def measure(images: np.ndarray, tolerance: float) -> tuple[Backgrounds, Componen
     y = (rem // w).astype(np.float64) + 0.5
     x = (rem % w).astype(np.float64) + 0.5
     diff = diff_all[px].astype(np.float32)
-    by_chroma, by_luma = (templates.fit(gl, _coverage(diff, gl, direction, m), x, y, k)
-                          for m in _METRICS)
-    luma = by_luma.error < by_chroma.error  # the estimate the shapes explain better
+    by_chroma = templates.fit(gl, _coverage(diff, gl, direction, _METRICS[0]), x, y, k)
+    # luma alone, only where no shape explains the first estimate (see LUMA_RETRY)
+    retry = by_chroma.error > LUMA_RETRY
+    alpha = _coverage(diff, gl, direction, _METRICS[1])
+    sel = retry[gl]
+    by_luma = dataclasses.replace(templates.fit(gl[sel], alpha[sel], x[sel], y[sel], k),
+                                  alpha=alpha)
+    luma = retry & (by_luma.error < by_chroma.error)
     best = templates.choose(luma, by_luma, by_chroma, gl)
     return bgs, Components(
         image=image, peak=peak, colour_index=colour_index,

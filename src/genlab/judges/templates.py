@@ -12,8 +12,8 @@ at 32 px (``validate.judge_check``).
 Shapes are described by their signed distance function, as the renderer
 draws them (circle inscribed in its box, square filling it, triangle apex-up
 on the box's base); a template's edge is ``ndtr(-sdf / sigma)``, a Gaussian
-edge of width ``sigma`` (0.4 px matches the renderer's one-pixel
-anti-aliasing ramp; wider ones stand in for blur and compression).
+edge of width ``sigma`` px: sharp ones match the renderer's anti-aliasing,
+wider ones stand in for blur and compression.
 """
 
 from __future__ import annotations
@@ -29,11 +29,13 @@ from genlab.worlds.shapes import vocab
 SIDE_PER_SQRT_AREA: dict[str, float] = {
     "circle": 2.0 / float(np.sqrt(np.pi)), "square": 1.0, "triangle": float(np.sqrt(2.0)),
 }
-SHARP_SIGMA = 0.4
+# A Gaussian edge of 0.4 px is the renderer's one-pixel anti-aliasing ramp;
+# 0.5 fits it as well and tolerates JPEG a little better (measured).
+SHARP_SIGMA = 0.5
 # Tried only for a component no sharp template explains: they absorb blur and
 # JPEG smear, but are too forgiving to choose the shape with (a blurred square
 # is nearly a blurred circle).
-BLUR_SIGMAS = (0.6, 0.85, 1.2)
+BLUR_SIGMAS = (0.7, 0.95, 1.3)
 _INV_SQRT5 = 1.0 / np.sqrt(5.0)
 
 

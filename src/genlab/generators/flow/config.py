@@ -54,6 +54,9 @@ class FlowConfig:
         grad_clip: gradient-norm clip (0 disables).
         ema_decay: maximum EMA decay (diffusers' EMAModel warms it up from 0).
         cfg_dropout: probability of training a sample on the null condition (CFG).
+        prediction: what the UNet outputs: ``"velocity"`` (v = eps - x0 directly)
+            or ``"x0"`` (the clean image, converted to v = (x_t - x0) / t); the
+            loss is the velocity MSE either way.
         t_mean: mean of the logit-normal timestep density (SD3).
         t_std: standard deviation of the logit-normal timestep density.
         seed: seed of every random stream of training (data, noise, init).
@@ -82,6 +85,7 @@ class FlowConfig:
     grad_clip: float = 1.0
     ema_decay: float = 0.995
     cfg_dropout: float = 0.1
+    prediction: str = "velocity"
     t_mean: float = 0.0
     t_std: float = 1.0
     seed: int = 0
@@ -154,6 +158,8 @@ def _validate(c: FlowConfig) -> None:
     if bad or not c.categories:
         raise InputError(f"categories {c.categories} must be a non-empty subset of "
                          f"{vocab.CATEGORIES}")
+    if c.prediction not in ("velocity", "x0"):
+        raise InputError(f"prediction {c.prediction!r}; accepted: 'velocity', 'x0'")
     if not 0.0 <= c.cfg_dropout < 1.0:
         raise InputError(f"cfg_dropout {c.cfg_dropout} must be in [0, 1)")
     if not 0.0 <= c.ema_decay < 1.0:

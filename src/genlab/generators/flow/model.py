@@ -19,6 +19,8 @@ from genlab.generators.flow.config import FlowConfig
 from genlab.generators.flow.text_encoder import TextEncoder
 from genlab.generators.flow.tokenizer import Tokenizer
 
+X0_T_MIN = 0.05  # the smallest t the x0 -> velocity conversion divides by
+
 
 def build_unet(c: FlowConfig) -> UNet2DConditionModel:
     """The UNet that ``c`` describes (random init)."""
@@ -56,4 +58,11 @@ class FlowModel(nn.Module):
         # The UNet's sinusoidal timestep embedding is tuned for 0..1000.
         out = self.unet(z, t * 1000.0, encoder_hidden_states=states,  # type: ignore[operator]
                         encoder_attention_mask=mask).sample
-        return F.pixel_shuffle(out, p) if p > 1 else out
+        out = F.pixel_shuffle(out, p) if p > 1 else out
+        if self.config.prediction == "velocity":
+            return out
+        # x0-prediction (Li & He, 2025, "Back to Basics: Let Denoising Generative Models
+        # Denoise"): the net outputs the clean image, turned into the velocity the
+        # flow needs; the clamp keeps the division finite near t = 0.
+        tt = t.clamp(min=X0_T_MIN)[:, None, None, None]
+        return (x - out) / tt
