@@ -41,10 +41,10 @@ class OracleGenerator:
         size = check_size(size)
         box_lists = _check_call(prompts, seeds, boxes)
         t0 = time.perf_counter()
-        specs = [grammar.parse(p, b) for p, b in zip(prompts, box_lists)]
+        specs = [grammar.parse(p, b) for p, b in zip(prompts, box_lists, strict=True)]
         t1 = time.perf_counter()
         scenes = [sampling.realize(s, np.random.default_rng(int(seed)), "dev")
-                  for s, seed in zip(specs, seeds)]
+                  for s, seed in zip(specs, seeds, strict=True)]
         t2 = time.perf_counter()
         images = render(scenes, size)
         t3 = time.perf_counter()

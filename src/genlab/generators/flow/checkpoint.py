@@ -54,7 +54,7 @@ def checkpoints(run_dir: Path) -> list[Path]:
 def resolve(path: str | os.PathLike[str]) -> Path:
     """A checkpoint directory, or a run directory -> its newest checkpoint."""
     p = Path(path)
-    if (p / CONFIG).is_file() and p.name.startswith(PREFIX):
+    if (p / CONFIG).is_file():
         return p
     found = checkpoints(p)
     if found:

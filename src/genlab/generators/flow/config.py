@@ -41,6 +41,8 @@ class FlowConfig:
         attention_head_dim: channels per attention head in the UNet.
         norm_num_groups: GroupNorm groups in the UNet (must divide every width).
         text_dim: width of the text encoder = the UNet's cross_attention_dim.
+        pooled_text: also add the masked mean of the text states to the UNet's
+            timestep embedding (Imagen's pooled conditioning).
         text_layers: transformer layers in the text encoder.
         text_heads: attention heads in the text encoder.
         max_tokens: fixed token length (prompt words + layout-box groups).
@@ -66,26 +68,27 @@ class FlowConfig:
 
     image_size: int = 32
     patch: int = 2
-    block_out_channels: tuple[int, ...] = (64, 128, 128)
+    block_out_channels: tuple[int, ...] = (48, 96, 96)
     cross_attention_levels: tuple[bool, ...] = (False, True, True)
     layers_per_block: int = 1
-    attention_head_dim: int = 32
+    attention_head_dim: int = 24
     norm_num_groups: int = 16
     text_dim: int = 64
+    pooled_text: bool = True
     text_layers: int = 2
     text_heads: int = 4
     max_tokens: int = 40
     box_bins: int = 16
     categories: tuple[str, ...] = vocab.CATEGORIES
-    train_steps: int = 1200
+    train_steps: int = 1400
     batch_size: int = 32
-    lr: float = 1e-3
+    lr: float = 2e-3
     warmup_steps: int = 50
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     ema_decay: float = 0.995
     cfg_dropout: float = 0.1
-    prediction: str = "velocity"
+    prediction: str = "x0"
     t_mean: float = 0.0
     t_std: float = 1.0
     seed: int = 0

@@ -38,29 +38,27 @@ class FlowGenerator:
     def __init__(self, checkpoint_dir: str | os.PathLike[str], *, steps: int = 20,
                  sampler: str = "euler", guidance: float = 3.0, batch_size: int = 64,
                  ema: bool = True) -> None:
-        time_grid(steps)  # validates
-        get_sampler(sampler)  # validates, with close-match suggestions
-        if batch_size < 1:
-            raise InputError(f"batch_size must be >= 1, got {batch_size}")
-        self.checkpoint = checkpoint.resolve(checkpoint_dir)
-        self.model: FlowModel = checkpoint.load_model(self.checkpoint, ema=ema)
-        self.config = self.model.config
-        self.steps, self.sampler, self.guidance = steps, sampler, float(guidance)
-        self.batch_size = batch_size
+        path = checkpoint.resolve(checkpoint_dir)
+        self._configure(checkpoint.load_model(path, ema=ema), path, steps, sampler, guidance,
+                        batch_size)
 
     @classmethod
-    def from_model(cls, model: FlowModel, **options: object) -> FlowGenerator:
+    def from_model(cls, model: FlowModel, *, steps: int = 20, sampler: str = "euler",
+                   guidance: float = 3.0, batch_size: int = 64) -> FlowGenerator:
         """Wrap an in-memory model (tests, benchmarks) without a checkpoint."""
         self = cls.__new__(cls)
-        self.checkpoint = Path()
-        self.model, self.config = model.eval(), model.config
-        self.steps = int(options.get("steps", 20))  # type: ignore[call-overload]
-        self.sampler = str(options.get("sampler", "euler"))
-        self.guidance = float(options.get("guidance", 3.0))  # type: ignore[arg-type]
-        self.batch_size = int(options.get("batch_size", 64))  # type: ignore[call-overload]
-        time_grid(self.steps)
-        get_sampler(self.sampler)
+        self._configure(model, Path("<in-memory>"), steps, sampler, guidance, batch_size)
         return self
+
+    def _configure(self, model: FlowModel, path: Path, steps: int, sampler: str,
+                   guidance: float, batch_size: int) -> None:
+        time_grid(steps)  # validates
+        get_sampler(sampler)  # validates, with close-match suggestions
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InputError(f"batch_size must be an int >= 1, got {batch_size!r}")
+        self.checkpoint, self.model, self.config = path, model.eval(), model.config
+        self.steps, self.sampler, self.guidance = steps, sampler, float(guidance)
+        self.batch_size = batch_size
 
     # ------------------------------------------------------------ contract
 

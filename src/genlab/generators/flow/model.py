@@ -33,6 +33,10 @@ def build_unet(c: FlowConfig) -> UNet2DConditionModel:
         block_out_channels=c.block_out_channels, layers_per_block=c.layers_per_block,
         down_block_types=down, up_block_types=up, cross_attention_dim=c.text_dim,
         attention_head_dim=c.attention_head_dim, norm_num_groups=c.norm_num_groups,
+        # The pooled text state joins the timestep embedding, as in Imagen (Saharia et
+        # al., 2022): every ResNet block sees the prompt, not only the attention levels.
+        class_embed_type="projection" if c.pooled_text else None,
+        projection_class_embeddings_input_dim=c.text_dim if c.pooled_text else None,
     )
 
 
@@ -56,8 +60,12 @@ class FlowModel(nn.Module):
         p = self.config.patch
         z = F.pixel_unshuffle(x, p) if p > 1 else x
         # The UNet's sinusoidal timestep embedding is tuned for 0..1000.
+        pooled = None
+        if self.config.pooled_text:
+            m = mask[..., None].to(states.dtype)
+            pooled = (states * m).sum(1) / m.sum(1).clamp(min=1.0)
         out = self.unet(z, t * 1000.0, encoder_hidden_states=states,  # type: ignore[operator]
-                        encoder_attention_mask=mask).sample
+                        encoder_attention_mask=mask, class_labels=pooled).sample
         out = F.pixel_shuffle(out, p) if p > 1 else out
         if self.config.prediction == "velocity":
             return out
