@@ -76,3 +76,12 @@ def test_nan_is_an_error_not_an_image(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(g.model, "velocity", lambda x, *a: torch.full_like(x, float("nan")))
     with pytest.raises(GenlabError, match="NaN"):
         g.generate(["a red circle"], [0])
+
+
+def test_catalog_entry(model_cache: Path) -> None:
+    from genlab.generators.flow.entry import load_flow
+
+    gen = load_flow(profile="smoke", cache_dir=model_cache, progress=False, steps=2)
+    assert gen.steps == 2 and gen.config == FlowConfig.smoke()
+    with pytest.raises(InputError, match="smoke"):
+        load_flow(profile="smoek", cache_dir=model_cache)

@@ -132,3 +132,26 @@ def test_config_json_round_trip_and_errors() -> None:
         FlowConfig(categories=("shapes",))
     with pytest.raises(InputError, match="divisible"):
         FlowConfig(image_size=30)
+
+
+def test_loss_options_change_the_loss_and_validate() -> None:
+    """scale_shift builds a FiLM UNet; loss_t_floor reweights (and only when > 0)."""
+    from genlab.generators.flow.model import FlowModel
+    from genlab.generators.flow.objective import flow_loss
+
+    film = FlowModel(dataclasses.replace(FlowConfig.smoke(), scale_shift=True))
+    assert film.unet.config.resnet_time_scale_shift == "scale_shift"
+    model = FlowModel(FlowConfig.smoke())
+    x0 = torch.zeros(4, 3, 32, 32)
+    ids, mask = model.tokenizer.encode(["a red circle"] * 4, [None] * 4)
+
+    def loss(floor: float) -> float:
+        g = torch.Generator().manual_seed(0)
+        return float(flow_loss(model, x0, ids, mask, t_mean=-2.0, t_std=0.5, cfg_dropout=0.0,
+                               generator=g, t_floor=floor).detach())
+
+    # t ~ sigmoid(N(-2, 0.5)) is mostly below 0.3: a 0.3 floor must shrink the loss.
+    assert loss(0.3) < loss(0.0)
+    assert loss(1e-6) == pytest.approx(loss(0.0), rel=1e-5)
+    with pytest.raises(InputError, match="loss_t_floor"):
+        FlowConfig(loss_t_floor=1.5)

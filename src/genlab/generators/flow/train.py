@@ -149,7 +149,8 @@ def _train_step(run: _Run) -> float:
     batch = _batch(c, run.rng)
     ids, mask = run.model.tokenizer.encode(batch.prompts, batch.boxes)
     loss = flow_loss(run.model, images_to_tensor(batch.images), ids, mask, t_mean=c.t_mean,
-                     t_std=c.t_std, cfg_dropout=c.cfg_dropout, generator=run.noise)
+                     t_std=c.t_std, cfg_dropout=c.cfg_dropout, generator=run.noise,
+                     t_floor=c.loss_t_floor)
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     if c.grad_clip > 0:
