@@ -6,7 +6,8 @@ the step is then timed (best and median of ``--steps`` after a warm-up,
 data and optimiser included) and the achieved GFLOP/s is compared with fp32
 ``--matmul``-square matmuls measured in the same process with the same
 threads: the ratio says how much of the machine's dense-math speed the model
-reaches (the issue's target is >= 0.4). ``--channels-last`` tries that lever.
+reaches (the issue's target is >= 0.4). The model itself already runs its UNet
+channels_last with explicit-matmul attention (see ``FlowModel``).
 
     python bench/bench_train.py [--profile default|smoke] [--batch-size N] [--threads 2] [--json]
 """
@@ -55,11 +56,9 @@ def step_flops(run: _Run, config: FlowConfig) -> int:
     return int(counter.get_total_flops())
 
 
-def measure(config: FlowConfig, steps: int, channels_last: bool) -> dict[str, float]:
+def measure(config: FlowConfig, steps: int) -> dict[str, float]:
     torch.set_flush_denormal(True)
     run = T._new_run(config)
-    if channels_last:
-        run.model.unet.to(memory_format=torch.channels_last)
     flops = step_flops(run, config)
     T._train_step(run)  # warm-up
     times = []
@@ -81,7 +80,6 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=5, help="timed steps after one warm-up")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--matmul", type=int, default=1024, help="side of the reference matmul")
-    ap.add_argument("--channels-last", action="store_true")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -89,17 +87,16 @@ def main() -> int:
     if args.batch_size:
         config = dataclasses.replace(config, batch_size=args.batch_size)
     ref = matmul_gflops(args.matmul)
-    res = measure(config, args.steps, args.channels_last)
+    res = measure(config, args.steps)
     ref = max(ref, matmul_gflops(args.matmul))  # again after, in case load changed
     out = {"profile": args.profile, "batch_size": config.batch_size, "threads": args.threads,
-           "channels_last": args.channels_last, "matmul_gflops": ref, **res,
+           "matmul_gflops": ref, **res,
            "ratio_best": res["gflops_best"] / ref, "ratio_median": res["gflops_median"] / ref,
            "target_ratio": 0.4, "machine": platform.processor() or platform.machine()}
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        print(f"flow {args.profile} training, batch {config.batch_size}, {args.threads} threads"
-              f"{', channels_last' if args.channels_last else ''}")
+        print(f"flow {args.profile} training, batch {config.batch_size}, {args.threads} threads")
         print(f"  {out['gflop_per_step']:.2f} GFLOP/step (fwd+bwd)")
         print(f"  {out['images_per_s_median']:.1f} img/s median, "
               f"{out['images_per_s_best']:.1f} best")

@@ -52,9 +52,10 @@ class FlowModel(nn.Module):
         self.text = TextEncoder(self.tokenizer.vocab_size, config.max_tokens, config.text_dim,
                                 config.text_layers, config.text_heads)
         self.unet = build_unet(config)
-        # CPU speed levers, measured by bench/bench_train.py (1.17x together at the
-        # default profile on 2 cores): explicit-matmul attention beats torch's CPU flash
-        # kernel on these short sequences, and oneDNN convolutions prefer NHWC.
+        # CPU speed levers (47 vs 40 img/s together in a same-process A/B of one
+        # training step, 2 cores; docs/results.md): explicit-matmul attention beats
+        # torch's CPU flash kernel on these short sequences, and oneDNN convolutions
+        # prefer NHWC.
         self.unet.set_attn_processor(AttnProcessor())
         self.unet.to(memory_format=torch.channels_last)
 
