@@ -5,14 +5,17 @@ dict literal, e.g. ``"{'t_mean': -0.5}"``), trained for ``--steps`` steps in
 its own process with one thread (two variants share the two cores of this
 machine evenly, so the baseline and the variant see the same contention),
 then judged on ``--prompts`` dev prompts per category (one image each) with
-the scene judge. The baseline (no overrides) is always trained too, so each
-row's accuracy is read against a model of equal training compute measured in
-the same run; ``ratio`` is variant single accuracy over the baseline's.
+the scene judge. The baseline (``--base``, default: no overrides) is always
+trained too, and every variant's overrides apply on top of it, so each row's
+accuracy is read against a baseline measured in the same run; ``ratio`` is
+variant single accuracy over the baseline's. Variants train with
+``workers=1`` unless they override it. A variant may set its own
+``train_steps``: a faster variant gets more steps in an equal-time comparison.
 
 This is the experiment loop behind the ``flow`` defaults; the runs are kept
 under ``--out`` so a later call with the same variant reuses the trained model.
 
-    python bench/bench_flow_variants.py --steps 1000 "{'t_mean': -0.5}" ["{...}" ...]
+    python bench/bench_flow_variants.py --steps 1000 [--base "{...}"] "{'t_mean': -0.5}" [...]
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 CATEGORIES = ("single", "binding", "counting", "position")
@@ -42,7 +46,12 @@ def run_one(overrides: dict, steps: int, out: Path, prompts: int, guidance: floa
     from genlab.worlds.shapes.world import ShapesWorld
 
     train = importlib.import_module("genlab.generators.flow.train")
-    config = dataclasses.replace(FlowConfig.default(), train_steps=steps, **overrides)
+    # An override may set its own train_steps (equal wall-clock comparisons of a
+    # faster variant give it more steps).
+    # One process and one thread per variant (workers=1 unless a variant says otherwise),
+    # so two variants at a time share the two cores evenly.
+    config = dataclasses.replace(FlowConfig.default(),
+                                 **{"train_steps": steps, "workers": 1, **overrides})
     ckpt = train.ensure_trained(config, out, progress=False)
     with (ckpt.parent / train.CURVE).open() as f:  # training seconds, even when cached
         train_s = float(list(csv.DictReader(f))[-1]["elapsed_s"])
@@ -54,13 +63,17 @@ def run_one(overrides: dict, steps: int, out: Path, prompts: int, guidance: floa
         images = gen.generate([world.prompt(s) for s in specs], list(range(prompts)),
                               boxes=[s.boxes for s in specs]).images
         acc[cat] = float(np.mean([v.passed for v in judge.judge(images, specs)]))
-    return {"overrides": overrides, "train_steps": steps, "train_s": round(train_s, 1),
+    return {"overrides": overrides, "train_steps": config.train_steps,
+            "train_s": round(train_s, 1),
             "checkpoint": str(ckpt), "accuracy": acc}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("variants", nargs="*", help="FlowConfig overrides as dict literals")
+    ap.add_argument("--base", default="{}",
+                    help="overrides of FlowConfig.default() that form the baseline; every "
+                         "variant's overrides apply on top of them")
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--prompts", type=int, default=64, help="dev prompts per category")
     ap.add_argument("--guidance", type=float, default=2.0)
@@ -73,32 +86,37 @@ def main() -> int:
         print(json.dumps(run_one(ast.literal_eval(args.worker), args.steps, out, args.prompts,
                                  args.guidance)))
         return 0
-    variants = [{}] + [ast.literal_eval(v) for v in args.variants]
-    for v in variants:
+    literals = [ast.literal_eval(v) for v in [args.base, *args.variants]]
+    for v in literals:
         if not isinstance(v, dict):
             raise SystemExit(f"a variant must be a dict literal of FlowConfig fields, got {v!r}")
+    base = literals[0]
+    variants = [base] + [{**base, **v} for v in literals[1:]]
     base_cmd = [sys.executable, __file__, "--steps", str(args.steps), "--prompts",
                 str(args.prompts), "--guidance", str(args.guidance), "--out", str(out)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    rows: list[dict] = []
-    for lo in range(0, len(variants), args.jobs):
-        procs = [subprocess.Popen([*base_cmd, "--worker", repr(v)], stdout=subprocess.PIPE,
-                                  text=True, env=env) for v in variants[lo:lo + args.jobs]]
-        for p in procs:
-            stdout, _ = p.communicate()
-            if p.returncode != 0:
-                raise SystemExit(f"a variant failed (exit {p.returncode})")
-            rows.append(json.loads(stdout.strip().splitlines()[-1]))
-    base = rows[0]["accuracy"]["single"]
-    print(f"flow variants, {args.steps} steps x batch 32, {args.prompts} dev prompts per "
+
+    def work(v: dict) -> dict:  # one worker process; --jobs of them run at once
+        p = subprocess.run([*base_cmd, "--worker", repr(v)], stdout=subprocess.PIPE,
+                           text=True, env=env, check=False)
+        if p.returncode != 0:
+            raise SystemExit(f"variant {v!r} failed (exit {p.returncode})")
+        return json.loads(p.stdout.strip().splitlines()[-1])
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        rows = list(pool.map(work, variants))
+    base_single = rows[0]["accuracy"]["single"]
+    print(f"flow variants, {args.steps} steps unless overridden, {args.prompts} dev prompts per "
           f"category, guidance {args.guidance}, 20 Euler steps")
-    print(f"{'overrides':<44} {'train s':>8} " + " ".join(f"{c:>9}" for c in CATEGORIES)
-          + f" {'single/base':>11}")
-    for r in rows:
+    print(f"{'overrides':<44} {'steps':>6} {'train s':>8} "
+          + " ".join(f"{c:>9}" for c in CATEGORIES) + f" {'single/base':>11}")
+    print(f"base: FlowConfig.default() with {json.dumps(base)}")
+    for own, r in zip([{}, *literals[1:]], rows, strict=True):
         acc = r["accuracy"]
-        ratio = acc["single"] / base if base else float("nan")
-        print(f"{json.dumps(r['overrides']) or '{}':<44} {r['train_s']:>8.0f} "
-              + " ".join(f"{acc[c]:>9.3f}" for c in CATEGORIES) + f" {ratio:>11.2f}")
+        ratio = acc["single"] / base_single if base_single else float("nan")
+        print(f"{json.dumps(own) if own else 'base':<44} {r['train_steps']:>6} "
+              f"{r['train_s']:>8.0f} " + " ".join(f"{acc[c]:>9.3f}" for c in CATEGORIES)
+              + f" {ratio:>11.2f}")
     return 0
 
 

@@ -155,3 +155,40 @@ def test_loss_options_change_the_loss_and_validate() -> None:
     assert loss(1e-6) == pytest.approx(loss(0.0), rel=1e-5)
     with pytest.raises(InputError, match="loss_t_floor"):
         FlowConfig(loss_t_floor=1.5)
+
+
+def test_stop_at_pauses_and_resumes_exactly(trained: Path, tmp_path: Path) -> None:
+    paused = train_mod.train(TINY, tmp_path, progress=False, stop_at=5)
+    assert paused.name == "step-0000005"
+    final = train_mod.train(TINY, tmp_path, progress=False)
+    assert _curve_steps(tmp_path) == [5, 10]
+    a, b = load_file(str(final / checkpoint.WEIGHTS)), load_file(
+        str(checkpoint.resolve(trained) / checkpoint.WEIGHTS))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(InputError, match="stop_at 11"):
+        train_mod.train(TINY, tmp_path, progress=False, stop_at=11)
+
+
+def test_two_data_parallel_workers_resume_exactly(tmp_path: Path) -> None:
+    """Two gloo workers: a paused and resumed run ends with the weights of an unpaused one,
+    and its config says so (the worker count is part of the cache key)."""
+    two = dataclasses.replace(TINY, workers=2)
+    assert two.key() != TINY.key()
+    whole = train_mod.train(two, tmp_path / "whole", progress=False)
+    train_mod.train(two, tmp_path / "paused", progress=False, stop_at=5)
+    resumed = train_mod.train(two, tmp_path / "paused", progress=False)
+    assert whole.name == resumed.name == "step-0000010"
+    assert _curve_steps(tmp_path / "paused") == [5, 10]
+    for f in (checkpoint.WEIGHTS, checkpoint.EMA_WEIGHTS):
+        a, b = load_file(str(whole / f)), load_file(str(resumed / f))
+        assert all(torch.equal(a[k], b[k]) for k in a), f"{f} differs after resume"
+    one = load_file(str(train_mod.train(TINY, tmp_path / "one", progress=False)
+                        / checkpoint.WEIGHTS))
+    w = load_file(str(whole / checkpoint.WEIGHTS))
+    assert not all(torch.equal(w[k], one[k]) for k in w)  # other data streams, other weights
+    assert not list((tmp_path / "whole").glob(".dist-store-*"))
+
+
+def test_workers_must_divide_the_batch() -> None:
+    with pytest.raises(InputError, match="batch_size 8 must be divisible by workers 3"):
+        dataclasses.replace(TINY, workers=3)

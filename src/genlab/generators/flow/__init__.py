@@ -4,7 +4,7 @@ Public API::
 
     from genlab.generators.flow import FlowConfig, FlowGenerator, ensure_trained, train
     ckpt = ensure_trained(FlowConfig.default(), cache_dir)
-    gen = FlowGenerator(ckpt, steps=20, sampler="euler", guidance=3.0)
+    gen = FlowGenerator(ckpt, steps=20, sampler="euler", guidance=2.0)
 """
 
 from genlab.generators.flow.config import FlowConfig

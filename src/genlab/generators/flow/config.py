@@ -7,7 +7,7 @@ hash keys the training cache of :func:`genlab.generators.flow.train.ensure_train
 
 Profiles: :meth:`FlowConfig.smoke` trains in seconds (tests), and
 :meth:`FlowConfig.default` is the profile the tracks use, sized to train in
-about 16 minutes on 2 CPU cores (measured in docs/results.md).
+about 17 minutes on 2 CPU cores (measured in docs/results.md).
 """
 
 from __future__ import annotations
@@ -70,17 +70,22 @@ class FlowConfig:
             nearly clean inputs dominate the gradient; a floor caps that emphasis
             (0 = plain velocity loss).
         seed: seed of every random stream of training (data, noise, init).
+        workers: data-parallel training processes (PyTorch ``torch.distributed``
+            with the gloo backend), each drawing ``batch_size / workers`` images
+            from its own random stream and averaging gradients every step. On
+            this machine's 2 cores, two 1-thread processes train more images per
+            second than one 2-thread process (docs/results.md).
         checkpoint_every: steps between periodic checkpoints.
         log_every: steps between rows of ``curve.csv``.
     """
 
     image_size: int = 32
     patch: int = 2
-    block_out_channels: tuple[int, ...] = (48, 96, 96)
-    cross_attention_levels: tuple[bool, ...] = (False, True, True)
+    block_out_channels: tuple[int, ...] = (16, 32, 64)
+    cross_attention_levels: tuple[bool, ...] = (False, False, True)
     layers_per_block: int = 1
-    attention_head_dim: int = 24
-    norm_num_groups: int = 16
+    attention_head_dim: int = 32
+    norm_num_groups: int = 8
     text_dim: int = 64
     pooled_text: bool = True
     scale_shift: bool = False
@@ -89,7 +94,7 @@ class FlowConfig:
     max_tokens: int = 40
     box_bins: int = 16
     categories: tuple[str, ...] = vocab.CATEGORIES
-    train_steps: int = 1400
+    train_steps: int = 5400
     batch_size: int = 32
     lr: float = 2e-3
     warmup_steps: int = 50
@@ -102,6 +107,7 @@ class FlowConfig:
     t_std: float = 1.0
     loss_t_floor: float = 0.6
     seed: int = 0
+    workers: int = 2
     checkpoint_every: int = 200
     log_every: int = 10
 
@@ -112,8 +118,13 @@ class FlowConfig:
 
     @classmethod
     def default(cls) -> FlowConfig:
-        """The profile the tracks use: 1400 steps of 32 images (about 16 min at the
-        ~47 img/s of 2 idle CPU cores; the main job's budget is 20 min)."""
+        """The profile the tracks use: a small UNet (16, 32, 64) with attention at the
+        4x4 level only, 5400 steps of 32 images in 2 data-parallel workers (about
+        17 min at the ~170 img/s of 2 idle CPU cores; the main job's budget is 20 min).
+
+        Why small: at equal training time, a smaller, faster net that sees more
+        images learned far more than the (48, 96, 96) net of session 2 (dev
+        ``single`` 0.86 vs 0.42; bench/bench_flow_variants.py, docs/results.md)."""
         return cls()
 
     @classmethod
@@ -122,7 +133,8 @@ class FlowConfig:
         return cls(block_out_channels=(16, 32), cross_attention_levels=(False, True),
                    layers_per_block=1, attention_head_dim=16, norm_num_groups=8,
                    text_dim=32, text_layers=1, text_heads=2, train_steps=20,
-                   batch_size=8, warmup_steps=5, checkpoint_every=10, log_every=5)
+                   batch_size=8, warmup_steps=5, checkpoint_every=10, log_every=5,
+                   workers=1)
 
     # ------------------------------------------------------------ serialisation
 
@@ -166,6 +178,8 @@ def _validate(c: FlowConfig) -> None:
     if any(w % c.norm_num_groups for w in c.block_out_channels):
         raise InputError(f"norm_num_groups {c.norm_num_groups} must divide every width "
                          f"in {c.block_out_channels}")
+    if c.workers >= 1 and c.batch_size % c.workers:
+        raise InputError(f"batch_size {c.batch_size} must be divisible by workers {c.workers}")
     if c.text_dim % c.text_heads:
         raise InputError(f"text_dim {c.text_dim} must be divisible by text_heads {c.text_heads}")
     bad = [x for x in c.categories if x not in vocab.CATEGORIES]
@@ -181,6 +195,6 @@ def _validate(c: FlowConfig) -> None:
     if not 0.0 <= c.ema_decay < 1.0:
         raise InputError(f"ema_decay {c.ema_decay} must be in [0, 1)")
     for name in ("train_steps", "batch_size", "checkpoint_every", "log_every", "max_tokens",
-                 "box_bins"):
+                 "box_bins", "workers"):
         if getattr(c, name) < 1:
             raise InputError(f"{name} must be >= 1, got {getattr(c, name)}")

@@ -8,15 +8,26 @@ random init). Every random stream (init, data, noise, timesteps, CFG dropout)
 is seeded from the config and checkpointed, so a run killed at any moment
 resumes from its last checkpoint and ends at the same step with the same
 weights as an uninterrupted run.
+
+With ``FlowConfig.workers > 1`` the loop runs data-parallel: ``workers``
+processes (``torch.multiprocessing.spawn``, gloo backend of
+``torch.distributed``) each draw their share of the batch from their own
+random stream; one all-reduce per step averages the gradients (and the loss),
+so every process applies the same update and holds the same weights. Rank 0
+writes the curve and the checkpoints; the checkpoint holds every rank's
+random state, so a resumed run again matches an uninterrupted one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
+import datetime
 import fcntl
 import math
 import os
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,10 +36,11 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from diffusers.training_utils import EMAModel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from genlab.errors import CheckpointError
+from genlab.errors import CheckpointError, InputError
 from genlab.generators.flow import checkpoint
 from genlab.generators.flow.config import FlowConfig
 from genlab.generators.flow.model import FlowModel
@@ -50,8 +62,13 @@ class _Run:
     ema: EMAModel
     rng: np.random.Generator
     noise: torch.Generator
+    rank: int = 0
     step: int = 0
     elapsed_s: float = 0.0
+
+    @property
+    def distributed(self) -> bool:
+        return self.config.workers > 1
 
 
 def _lr_factor(c: FlowConfig, step: int) -> float:
@@ -62,7 +79,15 @@ def _lr_factor(c: FlowConfig, step: int) -> float:
     return 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-def _new_run(c: FlowConfig) -> _Run:
+def _streams(c: FlowConfig, rank: int) -> tuple[np.random.Generator, torch.Generator]:
+    """The data and noise streams of ``rank`` (rank 0's are those of a 1-worker run)."""
+    if rank == 0:
+        return np.random.default_rng(c.seed), torch.Generator().manual_seed(c.seed + 1)
+    return (np.random.default_rng((c.seed, rank)),
+            torch.Generator().manual_seed(c.seed + 1 + 1_000_003 * rank))
+
+
+def _new_run(c: FlowConfig, rank: int = 0) -> _Run:
     with torch.random.fork_rng():  # seed the init without touching the caller's RNG
         torch.manual_seed(c.seed)
         model = FlowModel(c)
@@ -70,8 +95,7 @@ def _new_run(c: FlowConfig) -> _Run:
                             weight_decay=c.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(c, s))
     ema = EMAModel(model.parameters(), decay=c.ema_decay, foreach=True)
-    return _Run(c, model, opt, schedule, ema, np.random.default_rng(c.seed),
-                torch.Generator().manual_seed(c.seed + 1))
+    return _Run(c, model, opt, schedule, ema, *_streams(c, rank), rank=rank)
 
 
 def _ema_weights(run: _Run) -> dict[str, torch.Tensor]:
@@ -81,15 +105,32 @@ def _ema_weights(run: _Run) -> dict[str, torch.Tensor]:
     return sd
 
 
-def _save(run: _Run, out_dir: Path) -> Path:
-    state = {
-        "step": run.step, "elapsed_s": run.elapsed_s,
-        "optimizer": run.optimizer.state_dict(), "schedule": run.schedule.state_dict(),
-        "ema_step": run.ema.optimization_step, "noise": run.noise.get_state(),
-        "rng": run.rng.bit_generator.state,
-    }
-    path = checkpoint.save(out_dir, run.step, run.model, _ema_weights(run), state)
-    checkpoint.prune(out_dir, keep=path)
+def _checksum(model: torch.nn.Module) -> float:
+    return float(sum(p.detach().double().sum() for p in model.parameters()))
+
+
+def _save(run: _Run, out_dir: Path) -> Path | None:
+    """Checkpoint the run (every rank must call this; rank 0 writes and returns the path)."""
+    mine = {"noise": run.noise.get_state(), "rng": run.rng.bit_generator.state}
+    streams: list[Any] = [mine]
+    if run.distributed:
+        streams = [None] * run.config.workers
+        dist.all_gather_object(streams, {**mine, "checksum": _checksum(run.model)})
+        sums = [s.pop("checksum") for s in streams]
+        if len(set(sums)) != 1:
+            raise RuntimeError(f"data-parallel workers diverged at step {run.step}: weight "
+                               f"checksums {sums}")
+    path = None
+    if run.rank == 0:
+        state = {
+            "step": run.step, "elapsed_s": run.elapsed_s,
+            "optimizer": run.optimizer.state_dict(), "schedule": run.schedule.state_dict(),
+            "ema_step": run.ema.optimization_step, "streams": streams,
+        }
+        path = checkpoint.save(out_dir, run.step, run.model, _ema_weights(run), state)
+        checkpoint.prune(out_dir, keep=path)
+    if run.distributed:  # nobody runs ahead of a checkpoint that is not yet on disk
+        dist.barrier()
     return path
 
 
@@ -110,10 +151,11 @@ def _restore(run: _Run, ckpt: Path) -> None:
         run.optimizer.load_state_dict(state["optimizer"])
         run.schedule.load_state_dict(state["schedule"])
         run.ema.optimization_step = int(state["ema_step"])
-        run.noise.set_state(state["noise"])
-        run.rng.bit_generator.state = state["rng"]
+        mine = state["streams"][run.rank]
+        run.noise.set_state(mine["noise"])
+        run.rng.bit_generator.state = mine["rng"]
         run.step, run.elapsed_s = int(state["step"]), float(state["elapsed_s"])
-    except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+    except (KeyError, IndexError, ValueError, TypeError, RuntimeError) as exc:
         raise CheckpointError(f"training state {ckpt / checkpoint.STATE} is unusable: "
                               f"{exc}") from exc
 
@@ -140,8 +182,27 @@ def _trim_curve(path: Path, step: int) -> None:
 
 
 def _batch(c: FlowConfig, rng: np.random.Generator) -> TrainingBatch:
-    """One batch of the world's ``train`` split (layout boxes only on ``layout`` prompts)."""
-    return ShapesWorld().training_batch(rng, c.batch_size, c.image_size, c.categories)
+    """One worker's share of a batch of the world's ``train`` split (layout boxes only
+    on ``layout`` prompts)."""
+    return ShapesWorld().training_batch(rng, c.batch_size // c.workers, c.image_size,
+                                        c.categories)
+
+
+def _all_reduce_mean(run: _Run, loss: torch.Tensor) -> float:
+    """Average the gradients and the loss over the workers in one all-reduce."""
+    grads = []
+    for p in run.model.parameters():  # a parameter unused on this rank (the null text) syncs too
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+        grads.append(p.grad)
+    flat = torch.cat([g.reshape(-1) for g in grads] + [loss.detach().reshape(1)])
+    dist.all_reduce(flat)
+    flat /= run.config.workers
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset:offset + g.numel()].view_as(g))
+        offset += g.numel()
+    return float(flat[-1])
 
 
 def _train_step(run: _Run) -> float:
@@ -153,12 +214,13 @@ def _train_step(run: _Run) -> float:
                      t_floor=c.loss_t_floor)
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    value = _all_reduce_mean(run, loss) if run.distributed else float(loss.detach())
     if c.grad_clip > 0:
         torch.nn.utils.clip_grad_norm_(run.model.parameters(), c.grad_clip)
     run.optimizer.step()
     run.schedule.step()
     run.ema.step(run.model.parameters())
-    return float(loss.detach())
+    return value
 
 
 @contextlib.contextmanager
@@ -173,47 +235,92 @@ def _progress(enabled: bool, run: _Run) -> Iterator[Any]:
 
 
 def train(config: FlowConfig, out_dir: Path, *, resume: bool = True,
-          progress: bool = True) -> Path:
-    """Train ``config`` into ``out_dir``; return the final checkpoint directory.
+          progress: bool = True, stop_at: int | None = None) -> Path:
+    """Train ``config`` into ``out_dir``; return the last checkpoint directory.
 
     With ``resume`` an existing checkpoint in ``out_dir`` is continued (it must
     have the same config); without it, earlier checkpoints and curve are deleted.
+    ``stop_at`` pauses the run after that step (checkpointed): a later call
+    continues it exactly, as after an interruption.
     """
+    end = config.train_steps if stop_at is None else stop_at
+    if not 1 <= end <= config.train_steps:
+        raise InputError(f"stop_at {stop_at} must be in 1..train_steps ({config.train_steps})")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        checkpoint.prune(out_dir, keep=out_dir / "-")  # keep nothing
+        (out_dir / CURVE).unlink(missing_ok=True)
+    if config.workers == 1:
+        last = _loop(0, config, out_dir, progress, end)
+        assert last is not None
+        return last
+    threads = max(1, torch.get_num_threads() // config.workers)
+    for stale in out_dir.glob(".dist-store-*"):  # left by a killed run
+        stale.unlink(missing_ok=True)
+    store = out_dir / f".dist-store-{os.getpid()}-{time.time_ns()}"
+    try:
+        torch.multiprocessing.spawn(_worker, args=(config, out_dir, progress, end, str(store),
+                                                      threads),
+                                    nprocs=config.workers, join=True)
+    finally:
+        store.unlink(missing_ok=True)
+    return checkpoint.checkpoints(out_dir)[-1]
+
+
+def _worker(rank: int, config: FlowConfig, out_dir: Path, progress: bool, end: int,
+            store: str, threads: int) -> None:
+    """One data-parallel training process (the target of ``torch.multiprocessing.spawn``)."""
+    # Die with the parent: a killed ``genlab train`` must not leave workers writing
+    # checkpoints behind the resumed run (Linux prctl PR_SET_PDEATHSIG).
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+    torch.set_num_threads(threads)
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank,
+                            world_size=config.workers,
+                            timeout=datetime.timedelta(minutes=5))
+    try:
+        _loop(rank, config, out_dir, progress and rank == 0, end)
+    finally:
+        dist.destroy_process_group()
+
+
+def _loop(rank: int, config: FlowConfig, out_dir: Path, progress: bool,
+          end: int) -> Path | None:
+    """The training loop of one worker (the whole run when ``workers == 1``)."""
     # Denormal floats (Adam's tiny second moments, attention tails) run ~5x slower
     # on x86 CPUs; flushing them to zero made training steps 3-6x faster here.
     torch.set_flush_denormal(True)
-    run = _new_run(config)
+    run = _new_run(config, rank)
     found = checkpoint.checkpoints(out_dir)
-    if found and resume:
+    if found:
         _restore(run, found[-1])
-    elif found:
-        checkpoint.prune(out_dir, keep=out_dir / "-")  # keep nothing
-    _trim_curve(out_dir / CURVE, run.step)
-    last = found[-1] if found and resume else None
+    if rank == 0:
+        _trim_curve(out_dir / CURVE, run.step)
+    last = found[-1] if found else None
     run.model.train()
-    with _progress(progress, run) as update, (out_dir / CURVE).open("a", newline="") as f:
-        writer = csv.writer(f)
+    curve = (out_dir / CURVE).open("a", newline="") if rank == 0 else contextlib.nullcontext()
+    with _progress(progress, run) as update, curve as f:
+        writer = csv.writer(f) if f is not None else None
         smooth, window, t_window = float("nan"), 0.0, time.perf_counter()
-        while run.step < config.train_steps:
+        while run.step < end:
             t0 = time.perf_counter()
             loss = _train_step(run)
             run.step += 1
             run.elapsed_s += time.perf_counter() - t0
             window += loss
             smooth = loss if math.isnan(smooth) else 0.9 * smooth + 0.1 * loss
-            if run.step % config.log_every == 0 or run.step == config.train_steps:
+            if run.step % config.log_every == 0 or run.step == end:
                 n_steps = (run.step - 1) % config.log_every + 1
                 ips = n_steps * config.batch_size / (time.perf_counter() - t_window)
-                writer.writerow([run.step, f"{window / n_steps:.6f}", f"{ips:.2f}",
-                                 f"{run.elapsed_s:.2f}"])
-                f.flush()
+                if writer is not None and f is not None:
+                    writer.writerow([run.step, f"{window / n_steps:.6f}", f"{ips:.2f}",
+                                     f"{run.elapsed_s:.2f}"])
+                    f.flush()
                 window, t_window = 0.0, time.perf_counter()
                 update(completed=run.step, loss=smooth, ips=ips)
-            if run.step % config.checkpoint_every == 0 or run.step == config.train_steps:
+            if run.step % config.checkpoint_every == 0 or run.step == end:
                 last = _save(run, out_dir)
-    assert last is not None
     return last
 
 

@@ -1,0 +1,63 @@
+"""Benchmark: ``flow`` accuracy on ``dev`` against guidance scale, sampler and steps.
+
+Loads one trained checkpoint and judges ``--prompts`` dev prompts per category
+(one image each, the same seeds for every setting) with the scene judge, for
+every combination of ``--guidance``, ``--samplers`` and ``--steps``. This is
+how the ``flow`` generator's sampling defaults are chosen: on ``dev``, never
+on ``test``.
+
+    python bench/bench_guidance.py [--checkpoint genlab-out/models/flow-<key>] \\
+        [--guidance 2 3 4 5] [--samplers euler heun] [--steps 20] [--prompts 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+
+import numpy as np
+import torch
+
+from genlab import paths
+from genlab.generators.flow import FlowConfig, FlowGenerator
+from genlab.judges.scene import SceneJudge
+from genlab.worlds.shapes.world import ShapesWorld
+
+CATEGORIES = ("single", "counting", "negation", "binding", "position", "multi", "layout")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--checkpoint", default=None,
+                    help="a flow checkpoint or run directory (default: the main job's model)")
+    ap.add_argument("--guidance", type=float, nargs="+", default=[2.0, 3.0, 4.0, 5.0])
+    ap.add_argument("--samplers", nargs="+", default=["euler"])
+    ap.add_argument("--steps", type=int, nargs="+", default=[20])
+    ap.add_argument("--prompts", type=int, default=64, help="dev prompts per category")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.checkpoint is None:
+        args.checkpoint = str(paths.models_dir() / f"flow-{FlowConfig.default().key()}")
+    world, judge = ShapesWorld(), SceneJudge()
+    specs = {c: world.sample_specs(c, "dev", args.prompts, 7) for c in CATEGORIES}
+    print(f"flow on dev, {args.prompts} prompts per category, one image each: {args.checkpoint}")
+    print(f"{'sampler':<7} {'steps':>5} {'w':>4} " + " ".join(f"{c:>9}" for c in CATEGORIES)
+          + f" {'mean':>6} {'s':>5}")
+    for sampler, steps, w in itertools.product(args.samplers, args.steps, args.guidance):
+        gen = FlowGenerator(args.checkpoint, steps=steps, sampler=sampler, guidance=w)
+        t0, acc = time.perf_counter(), {}
+        for c in CATEGORIES:
+            s = specs[c]
+            images = gen.generate([world.prompt(x) for x in s], list(range(len(s))),
+                                  boxes=[x.boxes for x in s]).images
+            acc[c] = float(np.mean([v.passed for v in judge.judge(images, s)]))
+        print(f"{sampler:<7} {steps:>5} {w:>4g} " + " ".join(f"{acc[c]:>9.3f}" for c in CATEGORIES)
+              + f" {np.mean(list(acc.values())):>6.3f} {time.perf_counter() - t0:>5.0f}",
+              flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
