@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import csv
 import dataclasses
 import importlib
 import json
@@ -90,8 +91,9 @@ def loop_images_per_s(config: FlowConfig, steps: int, workers: int) -> float:
                             checkpoint_every=2 * half, log_every=half)
     with tempfile.TemporaryDirectory() as tmp:
         T.train(c, Path(tmp), progress=False)
-        rows = (Path(tmp) / T.CURVE).read_text().splitlines()
-    return float(rows[-1].split(",")[2])
+        with (Path(tmp) / T.CURVE).open(newline="") as f:
+            last = list(csv.DictReader(f))[-1]
+    return float(last["images_per_s"])
 
 
 def main() -> int:
