@@ -32,7 +32,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-CATEGORIES = ("single", "binding", "counting", "position")
+CATEGORIES = ("single", "counting", "negation", "binding", "position", "multi", "layout")
 
 
 def run_one(overrides: dict, steps: int, out: Path, prompts: int, guidance: float) -> dict:
@@ -109,14 +109,14 @@ def main() -> int:
     print(f"flow variants, {args.steps} steps unless overridden, {args.prompts} dev prompts per "
           f"category, guidance {args.guidance}, 20 Euler steps")
     print(f"{'overrides':<44} {'steps':>6} {'train s':>8} "
-          + " ".join(f"{c:>9}" for c in CATEGORIES) + f" {'single/base':>11}")
+          + " ".join(f"{c:>9}" for c in CATEGORIES) + f" {'mean':>6} {'single/base':>11}")
     print(f"base: FlowConfig.default() with {json.dumps(base)}")
     for own, r in zip([{}, *literals[1:]], rows, strict=True):
         acc = r["accuracy"]
         ratio = acc["single"] / base_single if base_single else float("nan")
         print(f"{json.dumps(own) if own else 'base':<44} {r['train_steps']:>6} "
               f"{r['train_s']:>8.0f} " + " ".join(f"{acc[c]:>9.3f}" for c in CATEGORIES)
-              + f" {ratio:>11.2f}")
+              + f" {sum(acc.values()) / len(acc):>6.3f} {ratio:>11.2f}")
     return 0
 
 

@@ -36,6 +36,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from genlab.generators.flow.config import FlowConfig
+from genlab.generators.flow.model import FlowModel
 from genlab.generators.flow.objective import flow_loss, images_to_tensor
 from genlab.generators.flow.train import _Run
 
@@ -83,6 +84,24 @@ def measure(config: FlowConfig, steps: int) -> dict[str, float]:
             "gflops_best": flops / best / 1e9, "gflops_median": flops / med / 1e9}
 
 
+def optimizer_step_ms(config: FlowConfig, repeats: int = 20) -> dict[str, float]:
+    """Milliseconds of one AdamW step over the model's parameters, per implementation
+    (torch's per-tensor loop, ``foreach`` and ``fused``), timed here in turn."""
+    params = list(FlowModel(config).parameters())
+    for p in params:
+        p.grad = torch.randn_like(p)
+    out = {}
+    for name, kw in (("loop", {"foreach": False}), ("foreach", {"foreach": True}),
+                     ("fused", {"fused": True})):
+        opt = torch.optim.AdamW(params, lr=1e-3, **kw)
+        opt.step()
+        t = time.perf_counter()
+        for _ in range(repeats):
+            opt.step()
+        out[f"adamw_{name}_ms"] = (time.perf_counter() - t) / repeats * 1e3
+    return out
+
+
 def loop_images_per_s(config: FlowConfig, steps: int, workers: int) -> float:
     """Images/s of ``train`` over the second half of ``steps`` steps (start-up and the
     first steps excluded), with ``workers`` data-parallel processes."""
@@ -127,6 +146,7 @@ def main() -> int:
         loop = {"loop_images_per_s_1_process": one, "loop_images_per_s_2_workers": two,
                 "loop_workers_speedup": two / one,
                 "loop_gflops_2_workers": two * per_image}
+    opt = optimizer_step_ms(config)
     ref = max(ref, matmul_gflops(args.matmul))  # again after, in case load changed
     if loop:
         loop["loop_ratio_2_workers"] = loop["loop_gflops_2_workers"] / ref
@@ -134,7 +154,7 @@ def main() -> int:
            "threads": args.threads,
            "matmul_gflops": ref, **res,
            "ratio_best": res["gflops_best"] / ref, "ratio_median": res["gflops_median"] / ref,
-           **loop, "target_ratio": 0.4,
+           **loop, **opt, "target_ratio": 0.4,
            "machine": platform.processor() or platform.machine()}
     if args.json:
         print(json.dumps(out, indent=2))
@@ -146,6 +166,9 @@ def main() -> int:
         print(f"  {out['gflops_median']:.1f} GFLOP/s median vs matmul {ref:.1f} GFLOP/s "
               f"({args.matmul}^2 fp32): ratio {out['ratio_median']:.2f} median, "
               f"{out['ratio_best']:.2f} best (target >= 0.4)")
+        print(f"  AdamW step: {opt['adamw_loop_ms']:.1f} ms per-tensor loop, "
+              f"{opt['adamw_foreach_ms']:.1f} ms foreach, {opt['adamw_fused_ms']:.1f} ms fused "
+              f"(training uses fused)")
         if loop:
             print(f"  training loop: {loop['loop_images_per_s_1_process']:.1f} img/s in one "
                   f"{args.threads}-thread process, {loop['loop_images_per_s_2_workers']:.1f} "

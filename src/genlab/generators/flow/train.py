@@ -91,8 +91,10 @@ def _new_run(c: FlowConfig, rank: int = 0) -> _Run:
     with torch.random.fork_rng():  # seed the init without touching the caller's RNG
         torch.manual_seed(c.seed)
         model = FlowModel(c)
+    # fused: one kernel over all parameters. On CPU torch otherwise loops over the
+    # ~280 tensors one by one (bench/bench_train.py times the three AdamW forms).
     opt = torch.optim.AdamW(model.parameters(), lr=c.lr, betas=(0.9, 0.99),
-                            weight_decay=c.weight_decay)
+                            weight_decay=c.weight_decay, fused=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(c, s))
     ema = EMAModel(model.parameters(), decay=c.ema_decay, foreach=True)
     return _Run(c, model, opt, schedule, ema, *_streams(c, rank), rank=rank)
