@@ -192,3 +192,37 @@ def test_two_data_parallel_workers_resume_exactly(tmp_path: Path) -> None:
 def test_workers_must_divide_the_batch() -> None:
     with pytest.raises(InputError, match="batch_size 8 must be divisible by workers 3"):
         dataclasses.replace(TINY, workers=3)
+
+
+def test_an_added_field_at_its_default_keeps_old_keys() -> None:
+    """A field added later (config.ADDED_FIELDS) is left out of the JSON at its default,
+    so models trained before it existed keep their cache key; set, it is stored."""
+    from genlab.generators.flow.config import ADDED_FIELDS
+
+    base = FlowConfig.default()
+    for name, default in ADDED_FIELDS.items():
+        assert getattr(base, name) == default
+        assert f'"{name}"' not in base.to_json()
+    fourier = dataclasses.replace(base, box_fourier=True)
+    assert '"box_fourier": true' in fourier.to_json()
+    assert FlowConfig.from_json(fourier.to_json()) == fourier
+    assert fourier.key() != base.key()
+
+
+def test_box_fourier_features_only_on_coordinate_tokens() -> None:
+    """Each bin token gets Fourier features of its centre plus its x0/y0/x1/y1 role;
+    every other token gets nothing, and the same bin in two roles differs."""
+    from genlab.generators.flow.model import FlowModel
+    from genlab.worlds.shapes.spec import Box
+
+    model = FlowModel(dataclasses.replace(FlowConfig.smoke(), box_fourier=True))
+    tok = model.tokenizer
+    ids, _ = tok.encode(["a red circle and a blue square"],
+                        [[Box(0.1, 0.1, 0.4, 0.4), Box(0.5, 0.5, 0.9, 0.9)]])
+    feats = model.text._box_features(ids)[0]
+    is_bin = (ids[0] >= tok.first_bin) & (ids[0] < tok.first_bin + tok.bins)
+    assert int(is_bin.sum()) == 8
+    assert torch.all(feats[~is_bin] == 0) and torch.all(feats[is_bin].abs().sum(-1) > 0)
+    rows = feats[is_bin]  # x0 = y0 = 0.1 share a bin but not a role
+    assert not torch.allclose(rows[0], rows[1])
+    assert torch.allclose(rows[0] - model.text.box_role[0], rows[1] - model.text.box_role[1])

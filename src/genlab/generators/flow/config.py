@@ -25,6 +25,12 @@ from genlab.worlds.shapes import vocab
 # the training cache never hands back a checkpoint built by older code.
 FORMAT_VERSION = 1
 
+# Fields added after format 1 with a default that keeps the old behaviour. At that
+# default they are left out of the JSON (and so of the cache key), so adding a
+# field never invalidates models that were trained without it; from_json fills
+# the default back in.
+ADDED_FIELDS: dict[str, Any] = {"box_fourier": False}
+
 
 @dataclass(frozen=True)
 class FlowConfig:
@@ -48,6 +54,10 @@ class FlowConfig:
             timestep embedding (Imagen's pooled conditioning).
         text_layers: transformer layers in the text encoder.
         text_heads: attention heads in the text encoder.
+        box_fourier: also embed each layout-box coordinate token by fixed Fourier
+            features of its bin centre plus a learned x0/y0/x1/y1 role vector (the
+            box encoding of GLIGEN, Li et al., 2023), so that neighbouring bins
+            start out alike instead of as unrelated learned tokens.
         max_tokens: fixed token length (prompt words + layout-box groups).
         box_bins: quantisation bins per box coordinate (ReCo position tokens).
         categories: prompt categories of the training mix; each image's category
@@ -92,6 +102,7 @@ class FlowConfig:
     text_layers: int = 2
     text_heads: int = 4
     max_tokens: int = 40
+    box_fourier: bool = False
     box_bins: int = 16
     categories: tuple[str, ...] = vocab.CATEGORIES
     train_steps: int = 5400
@@ -139,7 +150,8 @@ class FlowConfig:
     # ------------------------------------------------------------ serialisation
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        return {k: v for k, v in d.items() if k not in ADDED_FIELDS or v != ADDED_FIELDS[k]}
 
     def to_json(self) -> str:
         return json.dumps({"format_version": FORMAT_VERSION, **self.to_dict()},

@@ -49,8 +49,9 @@ class FlowModel(nn.Module):
         super().__init__()
         self.config = config
         self.tokenizer = Tokenizer(config.max_tokens, config.box_bins)
+        bins = (self.tokenizer.first_bin, config.box_bins) if config.box_fourier else None
         self.text = TextEncoder(self.tokenizer.vocab_size, config.max_tokens, config.text_dim,
-                                config.text_layers, config.text_heads)
+                                config.text_layers, config.text_heads, box_bins=bins)
         self.unet = build_unet(config)
         # CPU speed levers (47 vs 40 img/s together in a same-process A/B of one
         # training step, 2 cores; docs/results.md): explicit-matmul attention beats

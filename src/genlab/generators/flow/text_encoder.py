@@ -14,16 +14,33 @@ input, and no prompt can collide with it.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
 
+FOURIER_FREQS = 8  # frequencies of the box-coordinate features: 2**k * pi, k = 0..7
+
+
 class TextEncoder(nn.Module):
-    """ids ``(n, L)`` + mask ``(n, L)`` -> states ``(n, L, d)`` and the same mask."""
+    """ids ``(n, L)`` + mask ``(n, L)`` -> states ``(n, L, d)`` and the same mask.
+
+    ``box_bins = (first_id, bins)`` turns on the Fourier box-coordinate embedding
+    (:attr:`FlowConfig.box_fourier`): token ids ``first_id .. first_id + bins - 1``
+    are coordinate bins, always in groups of four (x0, y0, x1, y1).
+    """
 
     def __init__(self, vocab_size: int, max_tokens: int, dim: int, layers: int,
-                 heads: int) -> None:
+                 heads: int, box_bins: tuple[int, int] | None = None) -> None:
         super().__init__()
+        self.box_bins = box_bins
+        if box_bins is not None:
+            self.box_proj = nn.Linear(2 * FOURIER_FREQS, dim)
+            self.box_role = nn.Parameter(torch.zeros(4, dim))
+            nn.init.normal_(self.box_role, std=0.02)
+            self.register_buffer("box_freqs", math.pi * 2.0 ** torch.arange(FOURIER_FREQS),
+                                 persistent=False)
         self.token = nn.Embedding(vocab_size, dim)
         self.position = nn.Parameter(torch.zeros(max_tokens, dim))
         layer = nn.TransformerEncoderLayer(dim, heads, dim_feedforward=4 * dim, dropout=0.0,
@@ -38,8 +55,20 @@ class TextEncoder(nn.Module):
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.token(ids) + self.position[: ids.shape[1]]
+        if self.box_bins is not None:
+            x = x + self._box_features(ids)
         x = self.encoder(x, src_key_padding_mask=~mask)
         return self.norm(x), mask
+
+    def _box_features(self, ids: torch.Tensor) -> torch.Tensor:
+        """Fourier features of each bin token's centre, projected, plus its role."""
+        first, bins = self.box_bins  # type: ignore[misc]
+        is_bin = (ids >= first) & (ids < first + bins)
+        centre = ((ids - first).clamp(0, bins - 1).float() + 0.5) / bins
+        angle = centre[..., None] * self.box_freqs
+        feats = self.box_proj(torch.cat([angle.sin(), angle.cos()], dim=-1))
+        role = (is_bin.long().cumsum(1) - 1).clamp(min=0) % 4
+        return torch.where(is_bin[..., None], feats + self.box_role[role], 0.0)
 
     def null_condition(self, n: int, length: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The learned null sequence for ``n`` samples: ``(n, length, d)`` states and mask."""

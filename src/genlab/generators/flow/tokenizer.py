@@ -50,7 +50,7 @@ class Tokenizer:
                                         *(bin_token(i) for i in range(bins)))
         self.index = {t: i for i, t in enumerate(self.tokens)}
         self.pad_id = self.index[PAD]
-        self._first_bin = self.index[bin_token(0)]
+        self.first_bin = self.index[bin_token(0)]
 
     @property
     def vocab_size(self) -> int:
@@ -95,7 +95,7 @@ class Tokenizer:
         """One row of ids -> words and boxes (each coordinate at its bin centre)."""
         toks = [self.tokens[int(i)] for i in ids if int(i) != self.pad_id]
         words = tuple(t for t in toks if t not in SPECIALS and not t.startswith("<pos"))
-        c = [(self.index[t] - self._first_bin + 0.5) / self.bins
+        c = [(self.index[t] - self.first_bin + 0.5) / self.bins
              for t in toks if t.startswith("<pos")]
         boxes = tuple((c[k], c[k + 1], c[k + 2], c[k + 3]) for k in range(0, len(c) - 3, 4))
         return Decoded(words, boxes)
