@@ -19,7 +19,6 @@ import math
 import torch
 from torch import nn
 
-
 FOURIER_FREQS = 8  # frequencies of the box-coordinate features: 2**k * pi, k = 0..7
 
 
