@@ -30,6 +30,8 @@ class TextEncoder(nn.Module):
     are coordinate bins, always in groups of four (x0, y0, x1, y1).
     """
 
+    box_freqs: torch.Tensor  # buffer, present when box_bins is given
+
     def __init__(self, vocab_size: int, max_tokens: int, dim: int, layers: int,
                  heads: int, box_bins: tuple[int, int] | None = None) -> None:
         super().__init__()
