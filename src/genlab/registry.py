@@ -7,7 +7,7 @@ refused, and a typo gets close-match suggestions instead of a bare KeyError.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
 
 from genlab.errors import GenlabError, UnknownNameError, suggest
 
@@ -25,7 +25,15 @@ class Registry(Generic[T]):
         self.kind = kind
         self._factories: dict[str, Callable[..., T]] = {}
 
-    def register(self, name: str, factory: Callable[..., T] | None = None) -> Callable[..., T]:
+    @overload
+    def register(self, name: str, factory: Callable[..., T]) -> Callable[..., T]: ...
+
+    @overload
+    def register(self, name: str, factory: None = None
+                 ) -> Callable[[Callable[..., T]], Callable[..., T]]: ...
+
+    def register(self, name: str, factory: Callable[..., T] | None = None
+                 ) -> Callable[..., T] | Callable[[Callable[..., T]], Callable[..., T]]:
         """Register ``factory`` under ``name``; usable as a decorator."""
 
         def add(f: Callable[..., T]) -> Callable[..., T]:

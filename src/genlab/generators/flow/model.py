@@ -57,8 +57,9 @@ class FlowModel(nn.Module):
         # training step, 2 cores; docs/results.md): explicit-matmul attention beats
         # torch's CPU flash kernel on these short sequences, and oneDNN convolutions
         # prefer NHWC.
-        self.unet.set_attn_processor(AttnProcessor())
-        self.unet.to(memory_format=torch.channels_last)
+        # diffusers' ModelMixin hides nn.Module's methods from mypy.
+        self.unet.set_attn_processor(AttnProcessor())  # type: ignore[attr-defined]
+        self.unet.to(memory_format=torch.channels_last)  # type: ignore[attr-defined]
 
     def encode(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.text(ids, mask)
