@@ -226,3 +226,30 @@ def test_box_fourier_features_only_on_coordinate_tokens() -> None:
     rows = feats[is_bin]  # x0 = y0 = 0.1 share a bin but not a role
     assert not torch.allclose(rows[0], rows[1])
     assert torch.allclose(rows[0] - model.text.box_role[0], rows[1] - model.text.box_role[1])
+
+
+def test_pooled_dropout_zeroes_the_pooled_text_only_in_training() -> None:
+    """pooled_dropout changes the training loss (some samples lose the pooled vector);
+    a dropped pooled vector changes the velocity; a kept one is the plain forward."""
+    from genlab.generators.flow.model import FlowModel
+    from genlab.generators.flow.objective import flow_loss
+
+    model = FlowModel(FlowConfig.smoke())
+    ids, mask = model.tokenizer.encode(["a red circle", "two blue squares"], [None, None])
+    states, smask = model.encode(ids, mask)
+    x, t = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1)), torch.rand(2)
+    plain = model.velocity(x, t, states, smask)
+    kept = model.velocity(x, t, states, smask, pooled_keep=torch.tensor([True, True]))
+    dropped = model.velocity(x, t, states, smask, pooled_keep=torch.tensor([False, True]))
+    assert torch.equal(plain, kept)
+    assert not torch.allclose(plain[0], dropped[0]) and torch.allclose(plain[1], dropped[1])
+
+    def loss(p: float) -> float:
+        g = torch.Generator().manual_seed(0)
+        return float(flow_loss(model, torch.zeros(2, 3, 32, 32), ids, mask, t_mean=0.0,
+                               t_std=1.0, cfg_dropout=0.0, generator=g,
+                               pooled_dropout=p).detach())
+
+    assert loss(0.9) != loss(0.0)
+    with pytest.raises(InputError, match="pooled_dropout"):
+        FlowConfig(pooled_dropout=1.0)

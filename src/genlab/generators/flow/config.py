@@ -29,7 +29,7 @@ FORMAT_VERSION = 1
 # default they are left out of the JSON (and so of the cache key), so adding a
 # field never invalidates models that were trained without it; from_json fills
 # the default back in.
-ADDED_FIELDS: dict[str, Any] = {"box_fourier": False}
+ADDED_FIELDS: dict[str, Any] = {"box_fourier": False, "pooled_dropout": 0.0}
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,10 @@ class FlowConfig:
         text_dim: width of the text encoder = the UNet's cross_attention_dim.
         pooled_text: also add the masked mean of the text states to the UNet's
             timestep embedding (Imagen's pooled conditioning).
+        pooled_dropout: probability of zeroing a training sample's pooled text
+            vector (the text states stay), so that the prompt must also reach the
+            UNet through cross-attention, the only path that can say which object
+            is where. Sampling always uses the pooled vector.
         text_layers: transformer layers in the text encoder.
         text_heads: attention heads in the text encoder.
         box_fourier: also embed each layout-box coordinate token by fixed Fourier
@@ -98,6 +102,7 @@ class FlowConfig:
     norm_num_groups: int = 8
     text_dim: int = 64
     pooled_text: bool = True
+    pooled_dropout: float = 0.0
     scale_shift: bool = False
     text_layers: int = 2
     text_heads: int = 4
@@ -202,6 +207,8 @@ def _validate(c: FlowConfig) -> None:
         raise InputError(f"prediction {c.prediction!r}; accepted: 'velocity', 'x0'")
     if not 0.0 <= c.loss_t_floor < 1.0:
         raise InputError(f"loss_t_floor {c.loss_t_floor} must be in [0, 1)")
+    if not 0.0 <= c.pooled_dropout < 1.0:
+        raise InputError(f"pooled_dropout {c.pooled_dropout} must be in [0, 1)")
     if not 0.0 <= c.cfg_dropout < 1.0:
         raise InputError(f"cfg_dropout {c.cfg_dropout} must be in [0, 1)")
     if not 0.0 <= c.ema_decay < 1.0:

@@ -65,8 +65,9 @@ class FlowModel(nn.Module):
         return self.text(ids, mask)
 
     def velocity(self, x: torch.Tensor, t: torch.Tensor, states: torch.Tensor,
-                 mask: torch.Tensor) -> torch.Tensor:
-        """x ``(n, 3, H, W)``, t ``(n,)`` in [0, 1] (1 = noise) -> v ``(n, 3, H, W)``."""
+                 mask: torch.Tensor, pooled_keep: torch.Tensor | None = None) -> torch.Tensor:
+        """x ``(n, 3, H, W)``, t ``(n,)`` in [0, 1] (1 = noise) -> v ``(n, 3, H, W)``;
+        ``pooled_keep`` ``(n,) bool`` (training only) zeroes the pooled text where False."""
         p = self.config.patch
         z = F.pixel_unshuffle(x, p) if p > 1 else x
         # The UNet's sinusoidal timestep embedding is tuned for 0..1000.
@@ -74,6 +75,8 @@ class FlowModel(nn.Module):
         if self.config.pooled_text:
             m = mask[..., None].to(states.dtype)
             pooled = (states * m).sum(1) / m.sum(1).clamp(min=1.0)
+            if pooled_keep is not None:
+                pooled = pooled * pooled_keep[:, None].to(pooled.dtype)
         out = self.unet(z, t * 1000.0, encoder_hidden_states=states,  # type: ignore[operator]
                         encoder_attention_mask=mask, class_labels=pooled).sample
         out = F.pixel_shuffle(out, p) if p > 1 else out

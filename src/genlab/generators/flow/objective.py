@@ -53,7 +53,8 @@ def logit_normal(n: int, mean: float, std: float, generator: torch.Generator) ->
 
 def flow_loss(model: FlowModel, x0: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor, *,
               t_mean: float, t_std: float, cfg_dropout: float,
-              generator: torch.Generator, t_floor: float = 0.0) -> torch.Tensor:
+              generator: torch.Generator, t_floor: float = 0.0,
+              pooled_dropout: float = 0.0) -> torch.Tensor:
     """Rectified-flow MSE for one batch: x0 ``(n, 3, H, W)`` in [-1, 1], tokens ``(n, L)``."""
     n = x0.shape[0]
     t = logit_normal(n, t_mean, t_std, generator)
@@ -63,7 +64,9 @@ def flow_loss(model: FlowModel, x0: torch.Tensor, ids: torch.Tensor, mask: torch
     states, smask = model.text.with_null(states, smask, drop)
     tt = t[:, None, None, None]
     x_t = (1.0 - tt) * x0 + tt * eps
-    v = model.velocity(x_t, t, states, smask)
+    # Drawn only when used, so runs without it keep their exact random streams.
+    keep = torch.rand(n, generator=generator) >= pooled_dropout if pooled_dropout > 0 else None
+    v = model.velocity(x_t, t, states, smask, pooled_keep=keep)
     err = ((v - (eps - x0)) ** 2).mean(dim=(1, 2, 3))
     if t_floor > 0.0:
         err = err * (t / t.clamp(min=t_floor)) ** 2

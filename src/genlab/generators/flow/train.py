@@ -213,7 +213,7 @@ def _train_step(run: _Run) -> float:
     ids, mask = run.model.tokenizer.encode(batch.prompts, batch.boxes)
     loss = flow_loss(run.model, images_to_tensor(batch.images), ids, mask, t_mean=c.t_mean,
                      t_std=c.t_std, cfg_dropout=c.cfg_dropout, generator=run.noise,
-                     t_floor=c.loss_t_floor)
+                     t_floor=c.loss_t_floor, pooled_dropout=c.pooled_dropout)
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     value = _all_reduce_mean(run, loss) if run.distributed else float(loss.detach())
