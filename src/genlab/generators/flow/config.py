@@ -164,7 +164,8 @@ class FlowConfig:
 
     @classmethod
     def from_json(cls, text: str) -> FlowConfig:
-        """Inverse of :meth:`to_json`; unknown or missing fields raise InputError."""
+        """Inverse of :meth:`to_json`; an unknown field raises InputError, a missing one
+        takes its default (how a JSON written before an ``ADDED_FIELDS`` entry reads)."""
         data = json.loads(text)
         if not isinstance(data, dict):
             raise InputError(f"a FlowConfig JSON must be an object, got {type(data).__name__}")
