@@ -32,12 +32,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-CATEGORIES = ("single", "counting", "negation", "binding", "position", "multi", "layout")
+from dev_accuracy import CATEGORIES, accuracy, dev_specs
 
 
 def run_one(overrides: dict, steps: int, out: Path, prompts: int, guidance: float) -> dict:
     """Train (or reuse) one variant and judge it; runs inside a worker process."""
-    import numpy as np
     import torch
 
     torch.set_num_threads(1)
@@ -46,10 +45,9 @@ def run_one(overrides: dict, steps: int, out: Path, prompts: int, guidance: floa
     from genlab.worlds.shapes.world import ShapesWorld
 
     train = importlib.import_module("genlab.generators.flow.train")
-    # An override may set its own train_steps (equal wall-clock comparisons of a
-    # faster variant give it more steps).
-    # One process and one thread per variant (workers=1 unless a variant says otherwise),
-    # so two variants at a time share the two cores evenly.
+    # An override may set its own train_steps (a faster variant gets more steps in an
+    # equal-time comparison) and workers (default 1: one process and one thread per
+    # variant, so two variants at a time share the two cores evenly).
     config = dataclasses.replace(FlowConfig.default(),
                                  **{"train_steps": steps, "workers": 1, **overrides})
     ckpt = train.ensure_trained(config, out, progress=False)
@@ -57,12 +55,7 @@ def run_one(overrides: dict, steps: int, out: Path, prompts: int, guidance: floa
         train_s = float(list(csv.DictReader(f))[-1]["elapsed_s"])
     world, judge = ShapesWorld(), SceneJudge()
     gen = FlowGenerator(ckpt, steps=20, guidance=guidance)
-    acc = {}
-    for cat in CATEGORIES:
-        specs = world.sample_specs(cat, "dev", prompts, 7)
-        images = gen.generate([world.prompt(s) for s in specs], list(range(prompts)),
-                              boxes=[s.boxes for s in specs]).images
-        acc[cat] = float(np.mean([v.passed for v in judge.judge(images, specs)]))
+    acc = accuracy(gen, world, judge, dev_specs(world, prompts))
     return {"overrides": overrides, "train_steps": config.train_steps,
             "train_s": round(train_s, 1),
             "checkpoint": str(ckpt), "accuracy": acc}

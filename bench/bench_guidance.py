@@ -18,13 +18,12 @@ import time
 
 import numpy as np
 import torch
+from dev_accuracy import CATEGORIES, accuracy, dev_specs
 
 from genlab import paths
 from genlab.generators.flow import FlowConfig, FlowGenerator
 from genlab.judges.scene import SceneJudge
 from genlab.worlds.shapes.world import ShapesWorld
-
-CATEGORIES = ("single", "counting", "negation", "binding", "position", "multi", "layout")
 
 
 def main() -> int:
@@ -41,18 +40,14 @@ def main() -> int:
     if args.checkpoint is None:
         args.checkpoint = str(paths.models_dir() / f"flow-{FlowConfig.default().key()}")
     world, judge = ShapesWorld(), SceneJudge()
-    specs = {c: world.sample_specs(c, "dev", args.prompts, 7) for c in CATEGORIES}
+    specs = dev_specs(world, args.prompts)
     print(f"flow on dev, {args.prompts} prompts per category, one image each: {args.checkpoint}")
     print(f"{'sampler':<7} {'steps':>5} {'w':>4} " + " ".join(f"{c:>9}" for c in CATEGORIES)
           + f" {'mean':>6} {'s':>5}")
     for sampler, steps, w in itertools.product(args.samplers, args.steps, args.guidance):
         gen = FlowGenerator(args.checkpoint, steps=steps, sampler=sampler, guidance=w)
-        t0, acc = time.perf_counter(), {}
-        for c in CATEGORIES:
-            s = specs[c]
-            images = gen.generate([world.prompt(x) for x in s], list(range(len(s))),
-                                  boxes=[x.boxes for x in s]).images
-            acc[c] = float(np.mean([v.passed for v in judge.judge(images, s)]))
+        t0 = time.perf_counter()
+        acc = accuracy(gen, world, judge, specs)
         print(f"{sampler:<7} {steps:>5} {w:>4g} " + " ".join(f"{acc[c]:>9.3f}" for c in CATEGORIES)
               + f" {np.mean(list(acc.values())):>6.3f} {time.perf_counter() - t0:>5.0f}",
               flush=True)

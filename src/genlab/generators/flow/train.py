@@ -303,7 +303,6 @@ def _loop(rank: int, config: FlowConfig, out_dir: Path, progress: bool,
     run.model.train()
     curve = (out_dir / CURVE).open("a", newline="") if rank == 0 else contextlib.nullcontext()
     with _progress(progress, run) as update, curve as f:
-        writer = csv.writer(f) if f is not None else None
         smooth, window, t_window = float("nan"), 0.0, time.perf_counter()
         while run.step < end:
             t0 = time.perf_counter()
@@ -315,9 +314,9 @@ def _loop(rank: int, config: FlowConfig, out_dir: Path, progress: bool,
             if run.step % config.log_every == 0 or run.step == end:
                 n_steps = (run.step - 1) % config.log_every + 1
                 ips = n_steps * config.batch_size / (time.perf_counter() - t_window)
-                if writer is not None and f is not None:
-                    writer.writerow([run.step, f"{window / n_steps:.6f}", f"{ips:.2f}",
-                                     f"{run.elapsed_s:.2f}"])
+                if f is not None:  # rank 0 writes the curve
+                    csv.writer(f).writerow([run.step, f"{window / n_steps:.6f}",
+                                            f"{ips:.2f}", f"{run.elapsed_s:.2f}"])
                     f.flush()
                 window, t_window = 0.0, time.perf_counter()
                 update(completed=run.step, loss=smooth, ips=ips)
