@@ -66,7 +66,7 @@ def test_bad_input(gen: FlowGenerator, ckpt: Path) -> None:
 def test_nan_is_an_error_not_an_image(monkeypatch: pytest.MonkeyPatch) -> None:
     torch.manual_seed(0)
     g = FlowGenerator.from_model(FlowModel(FlowConfig.smoke()), steps=2, guidance=1.0)
-    monkeypatch.setattr(g.model, "velocity", lambda x, *a: torch.full_like(x, float("nan")))
+    monkeypatch.setattr(g.model, "velocity", lambda x, *a, **k: torch.full_like(x, float("nan")))
     with pytest.raises(GenlabError, match="NaN"):
         g.generate(["a red circle"], [0])
 
@@ -78,3 +78,16 @@ def test_catalog_entry(model_cache: Path) -> None:
     assert gen.steps == 2 and gen.config == FlowConfig.smoke()
     with pytest.raises(InputError, match="smoke"):
         load_flow(profile="smoek", cache_dir=model_cache)
+
+
+def test_box_channel_model_generates_with_and_without_boxes() -> None:
+    """A model with box_channels takes the masks in both CFG branches (zeros in the
+    unconditional one), and prompts without boxes still work."""
+    import dataclasses
+
+    model = FlowModel(dataclasses.replace(FlowConfig.smoke(), box_channels=4))
+    gen = FlowGenerator.from_model(model, steps=2, guidance=2.0)
+    boxes = [None, (Box(0.1, 0.1, 0.4, 0.4), Box(0.55, 0.55, 0.85, 0.85))]
+    out = gen.generate(["a red circle", "a red circle and a blue square"], [0, 1],
+                       boxes=boxes, size=32)
+    assert out.images.shape == (2, 32, 32, 3)

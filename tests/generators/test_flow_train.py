@@ -199,7 +199,7 @@ def test_an_added_field_at_its_default_keeps_old_keys() -> None:
     so models trained before it existed keep their cache key; set, it is stored."""
     from genlab.generators.flow.config import ADDED_FIELDS
 
-    base = FlowConfig.default()
+    base = FlowConfig()  # every field at its dataclass default
     for name, default in ADDED_FIELDS.items():
         assert getattr(base, name) == default
         assert f'"{name}"' not in base.to_json()
@@ -207,6 +207,7 @@ def test_an_added_field_at_its_default_keeps_old_keys() -> None:
     assert '"box_fourier": true' in fourier.to_json()
     assert FlowConfig.from_json(fourier.to_json()) == fourier
     assert fourier.key() != base.key()
+    assert '"box_channels": 4' in FlowConfig.default().to_json()  # the profile sets it
 
 
 def test_box_fourier_features_only_on_coordinate_tokens() -> None:
@@ -234,7 +235,7 @@ def test_pooled_dropout_zeroes_the_pooled_text_only_in_training() -> None:
     from genlab.generators.flow.model import FlowModel
     from genlab.generators.flow.objective import flow_loss
 
-    model = FlowModel(FlowConfig.smoke())
+    model = FlowModel(dataclasses.replace(FlowConfig.smoke(), box_channels=0))
     ids, mask = model.tokenizer.encode(["a red circle", "two blue squares"], [None, None])
     states, smask = model.encode(ids, mask)
     x, t = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1)), torch.rand(2)
@@ -253,3 +254,64 @@ def test_pooled_dropout_zeroes_the_pooled_text_only_in_training() -> None:
     assert loss(0.9) != loss(0.0)
     with pytest.raises(InputError, match="pooled_dropout"):
         FlowConfig(pooled_dropout=1.0)
+
+
+def test_exact_head_dim_sets_channels_per_head() -> None:
+    """diffusers reads attention_head_dim as a head count; exact_head_dim makes it
+    channels per head, and a width it does not divide is a clear error."""
+    import dataclasses
+
+    from genlab.errors import InputError
+    from genlab.generators.flow.config import FlowConfig
+    from genlab.generators.flow.model import build_unet
+
+    base = FlowConfig.default()
+
+    def heads(c: FlowConfig) -> set[tuple[int, int]]:
+        return {(m.heads, m.to_q.weight.shape[0] // m.heads)
+                for n, m in build_unet(c).named_modules() if n.endswith("attn2")}
+
+    assert heads(base) == {(32, 2)}  # diffusers' reading: 32 heads of 2 channels
+    assert heads(dataclasses.replace(base, exact_head_dim=True)) == {(2, 32)}
+    with pytest.raises(InputError, match="attention_head_dim 24"):
+        dataclasses.replace(base, exact_head_dim=True, attention_head_dim=24)
+
+
+def test_box_maps_mark_each_box_in_prompt_order() -> None:
+    """box_channels: channel k is the k-th layout box's mask (to within one bin), rows
+    without boxes are empty, and more boxes than channels or a broken group is an error."""
+    import dataclasses
+
+    from genlab.errors import InputError
+    from genlab.generators.flow.box_maps import box_maps
+    from genlab.generators.flow.model import FlowModel
+    from genlab.worlds.shapes.spec import Box
+
+    model = FlowModel(dataclasses.replace(FlowConfig.smoke(), box_channels=2))
+    boxes = (Box(0.1, 0.2, 0.4, 0.5), Box(0.55, 0.6, 0.9, 0.95))
+    ids, _ = model.tokenizer.encode(["a red circle and a blue square", "a red circle"],
+                                    [boxes, None])
+    maps = model.box_maps(ids)
+    assert maps is not None and maps.shape == (2, 2, 16, 16)
+    assert maps[1].sum() == 0
+    centre = (torch.arange(16) + 0.5) / 16
+    for k, b in enumerate(boxes):
+        inside = ((centre[:, None] > b.y0 + 1 / 16) & (centre[:, None] < b.y1 - 1 / 16)
+                  & (centre[None, :] > b.x0 + 1 / 16) & (centre[None, :] < b.x1 - 1 / 16))
+        outside = ((centre[:, None] < b.y0 - 1 / 16) | (centre[:, None] > b.y1 + 1 / 16)
+                   | (centre[None, :] < b.x0 - 1 / 16) | (centre[None, :] > b.x1 + 1 / 16))
+        assert bool(maps[0, k][inside].all()) and not bool(maps[0, k][outside].any())
+    first, bins = model.tokenizer.first_bin, model.config.box_bins
+    with pytest.raises(InputError, match="box_channels=1"):
+        box_maps(ids, first, bins, 1, 16)
+    with pytest.raises(InputError, match="in fours"):
+        box_maps(torch.tensor([[first, first + 1, first + 2]]), first, bins, 2, 16)
+    # the maps reach the UNet: changing a box changes the velocity
+    states, smask = model.encode(ids, _)
+    x, t = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1)), torch.rand(2)
+    v = model.velocity(x, t, states, smask, boxes=maps)
+    assert not torch.allclose(v, model.velocity(x, t, states, smask, boxes=maps.flip(-1)))
+    with pytest.raises(InputError, match="box_channels=2"):
+        model.velocity(x, t, states, smask)
+    with pytest.raises(InputError, match="box_channels"):
+        FlowConfig(box_channels=-1)

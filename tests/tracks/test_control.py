@@ -56,7 +56,8 @@ def test_config_is_checked() -> None:
     default = ControlConfig.default()
     total = len(default.splits) * len(default.categories) * default.prompts_per_category \
         * default.images_per_prompt
-    assert 1000 <= total <= 4000 and default.images_per_prompt == 4
+    # >= 100 prompts per category and split; <= 8000 images keeps the main job in budget
+    assert 5600 <= total <= 8000 and default.images_per_prompt == 4
     assert default.resamples >= 1000 and ControlConfig.smoke().resamples >= 1000
 
 
@@ -129,3 +130,25 @@ def test_controls_with_the_scene_judge(tmp_path: Path) -> None:
         [(r.category, r.value) for r in best.records if r.value < 1]
     assert worst.get("test/overall").value < 0.3
     assert worst.get("test/overall").ci_high < best.get("test/overall").ci_low
+
+
+def test_intervals_resample_distinct_prompts_not_prompt_ids() -> None:
+    """Two prompt ids with the same text and boxes are one cluster: their images are
+    draws of one conditional distribution, so they must not narrow the interval."""
+    from genlab.tracks.scoring import score_split
+
+    def rows(texts: list[str]) -> list[dict[str, Any]]:
+        return [{"passed": (i + j) % 3 == 0, "prompt_id": f"p{i}", "prompt": t,
+                 "boxes": None, "split": "dev", "category": "single",
+                 "heldout": False, "n_objects": 1}
+                for i, t in enumerate(texts) for j in range(4)]
+
+    def interval(texts: list[str]) -> tuple[float, float, float]:
+        r = score_split(rows(texts), "dev", ("single",), resamples=1000, seed=0,
+                        heldout_breakdown=False)[0]
+        return r["value"], r["ci_low"], r["ci_high"]
+
+    distinct = interval([f"prompt {i}" for i in range(30)])
+    repeated = interval([f"prompt {i % 3}" for i in range(30)])
+    assert distinct[0] == repeated[0]
+    assert repeated[2] - repeated[1] > distinct[2] - distinct[1]

@@ -5,13 +5,15 @@ mean of the category means, so every category weighs the same),
 ``<split>/counting/n=<k>`` (counting by the number of objects asked for) and,
 on splits with held-out compositions, ``<split>/heldout`` and ``<split>/seen``
 (each again a mean over categories). Intervals come from :mod:`genlab.stats`,
-resampling prompts, never single images.
+resampling distinct generator inputs (prompt text and boxes, see
+:func:`generator_input`), never single images.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,9 +31,19 @@ def derive_seed(*parts: object) -> int:
     return int.from_bytes(digest[:4], "little") & 0x7FFF_FFFF
 
 
+def generator_input(sample: Sample) -> str:
+    """The cluster a sample's image belongs to: what its generator saw besides the seed.
+
+    Prompt sets are drawn with replacement from small languages (the test split
+    has 18 distinct ``single`` prompts), so two prompt ids can hold the same prompt
+    text and boxes; their images are then draws of one conditional distribution,
+    not independent prompts, and the bootstrap must resample them together."""
+    return f"{sample['prompt']}|{json.dumps(sample['boxes'])}"
+
+
 def _arrays(samples: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray]:
     return (np.array([float(s["passed"]) for s in samples]),
-            np.array([s["prompt_id"] for s in samples]))
+            np.array([generator_input(s) for s in samples]))
 
 
 def _record(name: str, est: Estimate) -> dict[str, Any]:

@@ -29,7 +29,12 @@ FORMAT_VERSION = 1
 # default they are left out of the JSON (and so of the cache key), so adding a
 # field never invalidates models that were trained without it; from_json fills
 # the default back in.
-ADDED_FIELDS: dict[str, Any] = {"box_fourier": False, "pooled_dropout": 0.0}
+ADDED_FIELDS: dict[str, Any] = {"box_fourier": False, "pooled_dropout": 0.0,
+                               "exact_head_dim": False, "box_channels": 0}
+
+
+# Box-mask channels of the profiles: the ``shapes`` world's layouts hold 1-4 boxes.
+LAYOUT_BOX_CHANNELS = 4
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,14 @@ class FlowConfig:
         block_out_channels: UNet channels per resolution level.
         cross_attention_levels: per level, whether it has (self + cross) attention.
         layers_per_block: ResNet blocks per UNet level.
-        attention_head_dim: channels per attention head in the UNet.
+        attention_head_dim: handed to diffusers' ``attention_head_dim``, which
+            ``UNet2DConditionModel`` reads as the number of heads per attention
+            block (a naming quirk diffusers keeps for old checkpoints): at 32, the
+            64-wide level has 32 heads of 2 channels. See ``exact_head_dim``.
+        exact_head_dim: read ``attention_head_dim`` as channels per head instead
+            (heads = level width / it). Two heads of 32 instead of 32 of 2 trained
+            18% faster and scored no better over two seeds (session 5,
+            docs/results.md), so the default keeps diffusers' reading.
         norm_num_groups: GroupNorm groups in the UNet (must divide every width).
         scale_shift: condition every ResNet block by FiLM (a per-channel scale and
             shift from the time + pooled-text embedding, Perez et al., 2018; the
@@ -64,6 +76,9 @@ class FlowConfig:
             start out alike instead of as unrelated learned tokens.
         max_tokens: fixed token length (prompt words + layout-box groups).
         box_bins: quantisation bins per box coordinate (ReCo position tokens).
+        box_channels: also give the UNet each layout box as a binary mask channel
+            beside the image, in prompt order (:mod:`.box_maps`); the most boxes a
+            prompt may have (0 = off; the ``shapes`` layouts hold up to 4).
         categories: prompt categories of the training mix; each image's category
             is uniform over this tuple, so repeating a name weights it.
         train_steps: optimiser steps of a full training run.
@@ -108,7 +123,9 @@ class FlowConfig:
     text_heads: int = 4
     max_tokens: int = 40
     box_fourier: bool = False
+    exact_head_dim: bool = False
     box_bins: int = 16
+    box_channels: int = 0
     categories: tuple[str, ...] = vocab.CATEGORIES
     train_steps: int = 5400
     batch_size: int = 32
@@ -140,8 +157,11 @@ class FlowConfig:
 
         Why small: at equal training time, a smaller, faster net that sees more
         images learned far more than the (48, 96, 96) net of session 2 (dev
-        ``single`` 0.86 vs 0.42; bench/bench_flow_variants.py, docs/results.md)."""
-        return cls()
+        ``single`` 0.86 vs 0.42; bench/bench_flow_variants.py, docs/results.md).
+        Why box channels: layout boxes given as masks beside the image lifted dev
+        ``layout`` from 0.01 to 0.16 / 0.21 in two seeds at 2,700 steps, and no
+        category lost (session 5, docs/results.md)."""
+        return cls(box_channels=LAYOUT_BOX_CHANNELS)
 
     @classmethod
     def smoke(cls) -> FlowConfig:
@@ -150,7 +170,7 @@ class FlowConfig:
                    layers_per_block=1, attention_head_dim=16, norm_num_groups=8,
                    text_dim=32, text_layers=1, text_heads=2, train_steps=20,
                    batch_size=8, warmup_steps=5, checkpoint_every=10, log_every=5,
-                   workers=1)
+                   workers=1, box_channels=LAYOUT_BOX_CHANNELS)
 
     # ------------------------------------------------------------ serialisation
 
@@ -198,6 +218,17 @@ def _validate(c: FlowConfig) -> None:
                          f"in {c.block_out_channels}")
     if c.workers >= 1 and c.batch_size % c.workers:
         raise InputError(f"batch_size {c.batch_size} must be divisible by workers {c.workers}")
+    if isinstance(c.box_channels, bool) or not isinstance(c.box_channels, int) \
+            or c.box_channels < 0:
+        raise InputError(f"box_channels must be an int >= 0, got {c.box_channels!r}")
+    if c.exact_head_dim:
+        # the middle block always has attention, at the last level's width
+        widths = {w for w, a in zip(c.block_out_channels, c.cross_attention_levels, strict=True)
+                  if a} | {c.block_out_channels[-1]}
+        uneven = sorted(w for w in widths if w % c.attention_head_dim)
+        if uneven:
+            raise InputError(f"exact_head_dim: attention_head_dim {c.attention_head_dim} must "
+                             f"divide the width of every attention level, not {uneven}")
     if c.text_dim % c.text_heads:
         raise InputError(f"text_dim {c.text_dim} must be divisible by text_heads {c.text_heads}")
     bad = [x for x in c.categories if x not in vocab.CATEGORIES]

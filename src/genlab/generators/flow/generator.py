@@ -110,16 +110,20 @@ class FlowGenerator:
                timings: dict[str, float]) -> np.ndarray:
         t0 = time.perf_counter()
         states, smask = self.model.encode(ids, mask)
+        boxes = self.model.box_maps(ids)
         w = self.guidance
         if w != 1.0:  # one call for both CFG branches: [cond; uncond]
             null_s, null_m = self.model.text.null_condition(len(seeds), states.shape[1])
             states, smask = torch.cat([states, null_s]), torch.cat([smask, null_m])
+            if boxes is not None:  # the null condition has no boxes
+                boxes = torch.cat([boxes, torch.zeros_like(boxes)])
         timings["text_encoding"] += time.perf_counter() - t0
 
         def velocity(x: torch.Tensor, t: float) -> torch.Tensor:
             tb = time.perf_counter()
             xx = torch.cat([x, x]) if w != 1.0 else x
-            v = self.model.velocity(xx, torch.full((xx.shape[0],), t), states, smask)
+            v = self.model.velocity(xx, torch.full((xx.shape[0],), t), states, smask,
+                                    boxes=boxes)
             if w != 1.0:
                 v_c, v_u = v.chunk(2)
                 v = v_u + w * (v_c - v_u)

@@ -16,6 +16,8 @@ from diffusers import UNet2DConditionModel
 from diffusers.models.attention_processor import AttnProcessor
 from torch import nn
 
+from genlab.errors import InputError
+from genlab.generators.flow.box_maps import box_maps
 from genlab.generators.flow.config import FlowConfig
 from genlab.generators.flow.text_encoder import TextEncoder
 from genlab.generators.flow.tokenizer import Tokenizer
@@ -30,16 +32,25 @@ def build_unet(c: FlowConfig) -> UNet2DConditionModel:
                for a in reversed(c.cross_attention_levels))
     channels = 3 * c.patch**2
     return UNet2DConditionModel(
-        sample_size=c.image_size // c.patch, in_channels=channels, out_channels=channels,
+        sample_size=c.image_size // c.patch, in_channels=channels + c.box_channels,
+        out_channels=channels,
         block_out_channels=c.block_out_channels, layers_per_block=c.layers_per_block,
         down_block_types=down, up_block_types=up, cross_attention_dim=c.text_dim,
-        attention_head_dim=c.attention_head_dim, norm_num_groups=c.norm_num_groups,
+        attention_head_dim=_heads(c), norm_num_groups=c.norm_num_groups,
         # The pooled text state joins the timestep embedding, as in Imagen (Saharia et
         # al., 2022): every ResNet block sees the prompt, not only the attention levels.
         class_embed_type="projection" if c.pooled_text else None,
         projection_class_embeddings_input_dim=c.text_dim if c.pooled_text else None,
         resnet_time_scale_shift="scale_shift" if c.scale_shift else "default",
     )
+
+
+def _heads(c: FlowConfig) -> int | tuple[int, ...]:
+    """What diffusers' ``attention_head_dim`` must be: it holds heads per block."""
+    if not c.exact_head_dim:
+        return c.attention_head_dim
+    # Levels without attention ignore their entry; 1 keeps it a valid count.
+    return tuple(max(1, w // c.attention_head_dim) for w in c.block_out_channels)
 
 
 class FlowModel(nn.Module):
@@ -64,12 +75,29 @@ class FlowModel(nn.Module):
     def encode(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.text(ids, mask)
 
+    def box_maps(self, ids: torch.Tensor) -> torch.Tensor | None:
+        """The layout-box masks the UNet takes beside the image (``FlowConfig.box_channels``),
+        ``(n, box_channels, H / patch, W / patch)``; None when the model takes none."""
+        c = self.config
+        if not c.box_channels:
+            return None
+        return box_maps(ids, self.tokenizer.first_bin, c.box_bins, c.box_channels,
+                        c.image_size // c.patch)
+
     def velocity(self, x: torch.Tensor, t: torch.Tensor, states: torch.Tensor,
-                 mask: torch.Tensor, pooled_keep: torch.Tensor | None = None) -> torch.Tensor:
+                 mask: torch.Tensor, pooled_keep: torch.Tensor | None = None,
+                 boxes: torch.Tensor | None = None) -> torch.Tensor:
         """x ``(n, 3, H, W)``, t ``(n,)`` in [0, 1] (1 = noise) -> v ``(n, 3, H, W)``;
-        ``pooled_keep`` ``(n,) bool`` (training only) zeroes the pooled text where False."""
+        ``pooled_keep`` ``(n,) bool`` (training only) zeroes the pooled text where False;
+        ``boxes``: :meth:`box_maps` (zeros for the null condition), required exactly
+        when the config has ``box_channels``."""
         p = self.config.patch
         z = F.pixel_unshuffle(x, p) if p > 1 else x
+        if (boxes is None) != (self.config.box_channels == 0):
+            raise InputError(f"this model takes box_channels={self.config.box_channels} "
+                             f"box maps; got {None if boxes is None else tuple(boxes.shape)}")
+        if boxes is not None:
+            z = torch.cat([z, boxes.to(z.dtype)], dim=1)
         # The UNet's sinusoidal timestep embedding is tuned for 0..1000.
         pooled = None
         if self.config.pooled_text:

@@ -66,7 +66,10 @@ def flow_loss(model: FlowModel, x0: torch.Tensor, ids: torch.Tensor, mask: torch
     x_t = (1.0 - tt) * x0 + tt * eps
     # Drawn only when used, so runs without it keep their exact random streams.
     keep = torch.rand(n, generator=generator) >= pooled_dropout if pooled_dropout > 0 else None
-    v = model.velocity(x_t, t, states, smask, pooled_keep=keep)
+    boxes = model.box_maps(ids)
+    if boxes is not None:  # the null condition has no boxes either
+        boxes = boxes * (~drop).to(boxes.dtype)[:, None, None, None]
+    v = model.velocity(x_t, t, states, smask, pooled_keep=keep, boxes=boxes)
     err = ((v - (eps - x0)) ** 2).mean(dim=(1, 2, 3))
     if t_floor > 0.0:
         err = err * (t / t.clamp(min=t_floor)) ** 2
