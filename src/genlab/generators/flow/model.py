@@ -5,7 +5,8 @@ The UNet (Ronneberger et al., 2015; the conditional form of Rombach et al.,
 pixel-unshuffled image (space-to-depth, Shi et al., 2016): a 32x32x3 image is
 a lossless 16x16x12 "latent", which cuts the cost ~4x, the same trade as the
 patching of simple diffusion (Hoogeboom et al., 2023). Text states from
-:class:`TextEncoder` enter by cross-attention with ``encoder_attention_mask``.
+:class:`TextEncoder` enter by cross-attention with ``encoder_attention_mask``;
+layout boxes also enter as mask channels beside the image (:mod:`.box_maps`).
 """
 
 from __future__ import annotations
