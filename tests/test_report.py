@@ -68,3 +68,25 @@ def test_pure_function_of_the_store(store: Store) -> None:
 
 def test_empty_store(tmp_path: Path) -> None:
     assert "No complete runs" in render_report(Store(tmp_path / "e.db"))
+
+
+def test_layout_samples_show_the_boxes_they_were_given(store: Store) -> None:
+    """Every layout sample in the grid carries its boxes as a dashed SVG overlay, one
+    rect per box in [0, 1] image coordinates; other categories carry none."""
+    html = render_report(store)
+    blocks = re.findall(r"<div><b>(\w+)</b><div class='grid'>(.*?)</div></div>", html)
+    layout = []
+    for category, block in blocks:
+        figures = re.findall(r'<figure class="s [a-z]+">.*?</figure>', block)
+        assert figures
+        with_boxes = [f for f in figures if '<svg class="boxes"' in f]
+        assert len(with_boxes) == (len(figures) if category == "layout" else 0), category
+        layout += with_boxes
+    assert layout
+    for f in layout:
+        rects = re.findall(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" '
+                           r'height="([\d.]+)"/>', f)
+        assert 1 <= len(rects) <= 4
+        for x, y, w, h in rects:
+            assert 0 <= float(x) and float(x) + float(w) <= 1.0001
+            assert 0 <= float(y) and float(y) + float(h) <= 1.0001

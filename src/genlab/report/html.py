@@ -36,6 +36,9 @@ tr.sub td:first-child{padding-left:1.8em;color:#555}tr.head td{font-weight:600;b
 figure.s{margin:0;width:112px;font-size:.72em;line-height:1.2}
 figure.s img{width:96px;height:96px;image-rendering:pixelated;border:4px solid;display:block}
 figure.pass img{border-color:#1a7f37}figure.fail img{border-color:#cf222e}
+.im{position:relative;width:104px;height:104px}
+svg.boxes{position:absolute;left:4px;top:4px;width:96px;height:96px}
+svg.boxes rect{fill:none;stroke:#0969da;stroke-width:.012;stroke-dasharray:.03 .02}
 .mark{font-weight:700}.pass .mark{color:#1a7f37}.fail .mark{color:#cf222e}
 figcaption .p{font-style:italic}img.chart{max-width:100%}
 """
@@ -106,11 +109,22 @@ def _charts(records: Sequence[Mapping[str, Any]], generators: Sequence[str], tra
     return "\n".join(out)
 
 
+def _boxes_svg(boxes: Any) -> str:
+    """The layout boxes the generator was given, dashed over its image (none: "")."""
+    if not boxes:
+        return ""
+    rects = "".join(
+        f'<rect x="{b["x0"]:.4f}" y="{b["y0"]:.4f}" width="{b["x1"] - b["x0"]:.4f}" '
+        f'height="{b["y1"] - b["y0"]:.4f}"/>' for b in boxes)
+    return f'<svg class="boxes" viewBox="0 0 1 1" preserveAspectRatio="none">{rects}</svg>'
+
+
 def _sample_figure(sample: Mapping[str, Any]) -> str:
     path = Path(sample["image_file"])
     ok = bool(sample["passed"])
     if path.is_file():
-        img = f'<img alt="{escape(sample["key"])}" src="{_data_uri(path.read_bytes())}">'
+        img = (f'<div class="im"><img alt="{escape(sample["key"])}" '
+               f'src="{_data_uri(path.read_bytes())}">{_boxes_svg(sample.get("boxes"))}</div>')
     else:
         img = f'<div class="meta">image missing: {escape(sample["image_path"])}</div>'
     mark = "✓ pass" if ok else "✗ fail"
