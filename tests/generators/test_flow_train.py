@@ -315,3 +315,22 @@ def test_box_maps_mark_each_box_in_prompt_order() -> None:
         model.velocity(x, t, states, smask)
     with pytest.raises(InputError, match="box_channels"):
         FlowConfig(box_channels=-1)
+
+
+def test_pooled_slots_attend_over_the_prompt_only() -> None:
+    """pooled_slots appends one attention-pooled vector per learned query: padding never
+    moves it, the prompt does, and it needs pooled_text."""
+    from genlab.errors import InputError
+    from genlab.generators.flow.model import FlowModel
+
+    model = FlowModel(dataclasses.replace(FlowConfig.smoke(), pooled_slots=3))
+    ids, mask = model.tokenizer.encode(["a red circle", "a blue square"], [None, None])
+    states, smask = model.encode(ids, mask)
+    slots = model._slots(states, smask)
+    assert slots.shape == (2, 3 * model.config.text_dim)
+    padded = states.clone()
+    padded[~smask] = 99.0  # padding positions are masked out of the attention
+    assert torch.allclose(model._slots(padded, smask), slots)
+    assert not torch.allclose(slots[0], slots[1])
+    with pytest.raises(InputError, match="pooled_slots"):
+        FlowConfig(pooled_slots=2, pooled_text=False)

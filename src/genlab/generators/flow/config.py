@@ -30,7 +30,7 @@ FORMAT_VERSION = 1
 # field never invalidates models that were trained without it; from_json fills
 # the default back in.
 ADDED_FIELDS: dict[str, Any] = {"box_fourier": False, "pooled_dropout": 0.0,
-                               "exact_head_dim": False, "box_channels": 0}
+                               "exact_head_dim": False, "box_channels": 0, "pooled_slots": 0}
 
 
 # Box-mask channels of the profiles: the ``shapes`` world's layouts hold 1-4 boxes.
@@ -68,6 +68,10 @@ class FlowConfig:
             vector (the text states stay), so that the prompt must also reach the
             UNet through cross-attention, the only path that can say which object
             is where. Sampling always uses the pooled vector.
+        pooled_slots: also pool the text states by this many learned attention
+            queries and append them to the pooled vector, so the conditioning of
+            every ResNet block can hold one vector per object instead of one bag
+            (0 = off; needs ``pooled_text``).
         text_layers: transformer layers in the text encoder.
         text_heads: attention heads in the text encoder.
         box_fourier: also embed each layout-box coordinate token by fixed Fourier
@@ -118,6 +122,7 @@ class FlowConfig:
     text_dim: int = 64
     pooled_text: bool = True
     pooled_dropout: float = 0.0
+    pooled_slots: int = 0
     scale_shift: bool = False
     text_layers: int = 2
     text_heads: int = 4
@@ -218,6 +223,10 @@ def _validate(c: FlowConfig) -> None:
                          f"in {c.block_out_channels}")
     if c.workers >= 1 and c.batch_size % c.workers:
         raise InputError(f"batch_size {c.batch_size} must be divisible by workers {c.workers}")
+    if isinstance(c.pooled_slots, bool) or not isinstance(c.pooled_slots, int) \
+            or c.pooled_slots < 0 or (c.pooled_slots and not c.pooled_text):
+        raise InputError(f"pooled_slots must be an int >= 0 (> 0 needs pooled_text), "
+                         f"got {c.pooled_slots!r}")
     if isinstance(c.box_channels, bool) or not isinstance(c.box_channels, int) \
             or c.box_channels < 0:
         raise InputError(f"box_channels must be an int >= 0, got {c.box_channels!r}")

@@ -41,7 +41,8 @@ def build_unet(c: FlowConfig) -> UNet2DConditionModel:
         # The pooled text state joins the timestep embedding, as in Imagen (Saharia et
         # al., 2022): every ResNet block sees the prompt, not only the attention levels.
         class_embed_type="projection" if c.pooled_text else None,
-        projection_class_embeddings_input_dim=c.text_dim if c.pooled_text else None,
+        projection_class_embeddings_input_dim=(c.text_dim * (1 + c.pooled_slots)
+                                               if c.pooled_text else None),
         resnet_time_scale_shift="scale_shift" if c.scale_shift else "default",
     )
 
@@ -65,6 +66,9 @@ class FlowModel(nn.Module):
         self.text = TextEncoder(self.tokenizer.vocab_size, config.max_tokens, config.text_dim,
                                 config.text_layers, config.text_heads, box_bins=bins)
         self.unet = build_unet(config)
+        if config.pooled_slots:
+            self.slot_queries = nn.Parameter(torch.randn(config.pooled_slots, config.text_dim)
+                                             * config.text_dim ** -0.5)
         # CPU speed levers (47 vs 40 img/s together in a same-process A/B of one
         # training step, 2 cores; docs/results.md): explicit-matmul attention beats
         # torch's CPU flash kernel on these short sequences, and oneDNN convolutions
@@ -72,6 +76,14 @@ class FlowModel(nn.Module):
         # diffusers' ModelMixin hides nn.Module's methods from mypy.
         self.unet.set_attn_processor(AttnProcessor())  # type: ignore[attr-defined]
         self.unet.to(memory_format=torch.channels_last)  # type: ignore[attr-defined]
+
+    def _slots(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``pooled_slots`` learned queries attend over the text states (attention
+        pooling, as in CLIP's and Perceiver's poolers): ``(n, slots * d)``."""
+        q = self.slot_queries
+        scores = torch.einsum("nld,kd->nkl", states, q) / q.shape[1] ** 0.5
+        scores = scores.masked_fill(~mask[:, None, :], float("-inf"))
+        return torch.einsum("nkl,nld->nkd", scores.softmax(-1), states).flatten(1)
 
     def encode(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.text(ids, mask)
@@ -104,6 +116,8 @@ class FlowModel(nn.Module):
         if self.config.pooled_text:
             m = mask[..., None].to(states.dtype)
             pooled = (states * m).sum(1) / m.sum(1).clamp(min=1.0)
+            if self.config.pooled_slots:
+                pooled = torch.cat([pooled, self._slots(states, mask)], dim=1)
             if pooled_keep is not None:
                 pooled = pooled * pooled_keep[:, None].to(pooled.dtype)
         out = self.unet(z, t * 1000.0, encoder_hidden_states=states,  # type: ignore[operator]
