@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 
 from genlab.errors import InputError
+from genlab.generators.flow.tokenizer import bin_centres
 
 
 def box_maps(ids: torch.Tensor, first_bin: int, bins: int, channels: int,
@@ -28,16 +29,16 @@ def box_maps(ids: torch.Tensor, first_bin: int, bins: int, channels: int,
     """
     n = ids.shape[0]
     out = torch.zeros(n, channels, size, size)
-    is_bin = (ids >= first_bin) & (ids < first_bin + bins)
+    is_bin, centres = bin_centres(ids, first_bin, bins)
     centre = (torch.arange(size, dtype=torch.float32) + 0.5) / size
     for row in range(n):
-        vals = ids[row][is_bin[row]] - first_bin
+        vals = centres[row][is_bin[row]]
         if vals.numel() == 0:
             continue
         if vals.numel() % 4:
             raise InputError(f"a token row holds {vals.numel()} box coordinates; boxes come "
                              "in fours (x0, y0, x1, y1)")
-        coords = (vals.float().reshape(-1, 4) + 0.5) / bins
+        coords = vals.reshape(-1, 4)
         if coords.shape[0] > channels:
             raise InputError(f"{coords.shape[0]} layout boxes, but this model has "
                              f"box_channels={channels}")

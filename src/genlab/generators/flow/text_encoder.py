@@ -19,6 +19,8 @@ import math
 import torch
 from torch import nn
 
+from genlab.generators.flow.tokenizer import bin_centres
+
 FOURIER_FREQS = 8  # frequencies of the box-coordinate features: 2**k * pi, k = 0..7
 
 
@@ -64,8 +66,7 @@ class TextEncoder(nn.Module):
     def _box_features(self, ids: torch.Tensor) -> torch.Tensor:
         """Fourier features of each bin token's centre, projected, plus its role."""
         first, bins = self.box_bins  # type: ignore[misc]
-        is_bin = (ids >= first) & (ids < first + bins)
-        centre = ((ids - first).clamp(0, bins - 1).float() + 0.5) / bins
+        is_bin, centre = bin_centres(ids, first, bins)
         angle = centre[..., None] * self.box_freqs
         feats = self.box_proj(torch.cat([angle.sin(), angle.cos()], dim=-1))
         role = (is_bin.long().cumsum(1) - 1).clamp(min=0) % 4

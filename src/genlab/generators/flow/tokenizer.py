@@ -28,6 +28,14 @@ def bin_token(i: int) -> str:
     return f"<pos{i}>"
 
 
+def bin_centres(ids: torch.Tensor, first_bin: int, bins: int
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which ids are box-coordinate bins, and each bin's centre in [0, 1] (``(n, L)``
+    bool and float; the centre of a non-bin id is meaningless)."""
+    is_bin = (ids >= first_bin) & (ids < first_bin + bins)
+    return is_bin, ((ids - first_bin).clamp(0, bins - 1).float() + 0.5) / bins
+
+
 @dataclass(frozen=True)
 class Decoded:
     """What a token row says: the prompt's words and each box's bin centres
