@@ -4,10 +4,13 @@ Loads one trained checkpoint and judges ``--prompts`` dev prompts per category
 (one image each, the same seeds for every setting) with the scene judge, for
 every combination of ``--guidance``, ``--samplers`` and ``--steps``. This is
 how the ``flow`` generator's sampling defaults are chosen: on ``dev``, never
-on ``test``.
+on ``test``. ``--planner`` also (``both``) or only (``on``) scores the model
+behind the grammar's layout planner (``flow-planned``, LMD analog), on the
+same prompts and seeds.
 
     python bench/bench_guidance.py [--checkpoint genlab-out/models/flow-<key>] \\
         [--guidance 2 3 4 5] [--samplers euler heun] [--steps 20] [--prompts 64]
+        [--planner off|on|both]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dev_accuracy import CATEGORIES, accuracy, dev_specs
 
 from genlab import paths
 from genlab.generators.flow import FlowConfig, FlowGenerator
+from genlab.generators.planned import PlannedGenerator
 from genlab.judges.scene import SceneJudge
 from genlab.worlds.shapes.world import ShapesWorld
 
@@ -35,6 +39,8 @@ def main() -> int:
     ap.add_argument("--steps", type=int, nargs="+", default=[20])
     ap.add_argument("--prompts", type=int, default=64, help="dev prompts per category")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--planner", choices=("off", "on", "both"), default="off",
+                    help="score the model behind the layout planner too (both) or only (on)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.checkpoint is None:
@@ -42,13 +48,18 @@ def main() -> int:
     world, judge = ShapesWorld(), SceneJudge()
     specs = dev_specs(world, args.prompts)
     print(f"flow on dev, {args.prompts} prompts per category, one image each: {args.checkpoint}")
-    print(f"{'sampler':<7} {'steps':>5} {'w':>4} " + " ".join(f"{c:>9}" for c in CATEGORIES)
-          + f" {'mean':>6} {'s':>5}")
-    for sampler, steps, w in itertools.product(args.samplers, args.steps, args.guidance):
-        gen = FlowGenerator(args.checkpoint, steps=steps, sampler=sampler, guidance=w)
+    print(f"{'planner':<7} {'sampler':<7} {'steps':>5} {'w':>4} "
+          + " ".join(f"{c:>9}" for c in CATEGORIES) + f" {'mean':>6} {'s':>5}")
+    planners = {"off": (False,), "on": (True,), "both": (False, True)}[args.planner]
+    for sampler, steps, w, planned in itertools.product(args.samplers, args.steps,
+                                                        args.guidance, planners):
+        flow = FlowGenerator(args.checkpoint, steps=steps, sampler=sampler, guidance=w)
+        gen = (PlannedGenerator(flow, flow.config.box_channels, name="flow-planned")
+               if planned else flow)
         t0 = time.perf_counter()
         acc = accuracy(gen, world, judge, specs)
-        print(f"{sampler:<7} {steps:>5} {w:>4g} " + " ".join(f"{acc[c]:>9.3f}" for c in CATEGORIES)
+        print(f"{'on' if planned else 'off':<7} {sampler:<7} {steps:>5} {w:>4g} "
+              + " ".join(f"{acc[c]:>9.3f}" for c in CATEGORIES)
               + f" {np.mean(list(acc.values())):>6.3f} {time.perf_counter() - t0:>5.0f}",
               flush=True)
     return 0

@@ -16,6 +16,12 @@ data-parallel default is a ratio measured in the same run.
 
     python bench/bench_train.py [--profile default|smoke] [--batch-size N] [--threads 2]
         [--overrides "{...}"] [--loop-steps 40] [--json]
+
+``--variants "{...}" ...`` instead compares training steps of several configs
+(each the profile with those fields replaced; the key ``'compile': True`` wraps
+the UNet in ``torch.compile`` and reports its compile seconds) against the
+profile itself, timed in turn in one process so that they share the machine's
+noise: images/s and ratio to matmul per row, and speed relative to the base.
 """
 
 from __future__ import annotations
@@ -115,6 +121,42 @@ def loop_images_per_s(config: FlowConfig, steps: int, workers: int) -> float:
     return float(last["images_per_s"])
 
 
+def compare(config: FlowConfig, variants: list[dict], steps: int, matmul: int) -> list[dict]:
+    """Time one training step of ``config`` and of each variant in turn, ``steps``
+    rounds after two warm-up steps each (compilation included there)."""
+    torch.set_flush_denormal(True)
+    rows = []
+    for v in [{}, *variants]:
+        fields = {k: x for k, x in v.items() if k != "compile"}
+        c = dataclasses.replace(config, workers=1, **fields)
+        run = T._new_run(c)
+        flops = step_flops(run, c)
+        if v.get("compile"):
+            run.model.unet = torch.compile(run.model.unet)
+        t = time.perf_counter()
+        T._train_step(run)
+        T._train_step(run)
+        rows.append({"variant": v, "config": c, "run": run, "flops": flops,
+                     "warmup_s": time.perf_counter() - t, "times": []})
+    ref = matmul_gflops(matmul)
+    for _ in range(steps):
+        for r in rows:
+            t = time.perf_counter()
+            T._train_step(r["run"])
+            r["times"].append(time.perf_counter() - t)
+    ref = max(ref, matmul_gflops(matmul))
+    out = []
+    for r in rows:
+        med = statistics.median(r["times"])
+        out.append({"variant": r["variant"], "batch_size": r["config"].batch_size,
+                    "gflop_per_step": r["flops"] / 1e9, "warmup_s": r["warmup_s"],
+                    "images_per_s_median": r["config"].batch_size / med,
+                    "ratio_median": r["flops"] / med / 1e9 / ref, "matmul_gflops": ref})
+    for o in out:
+        o["speed_vs_base"] = o["images_per_s_median"] / out[0]["images_per_s_median"]
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--profile", choices=("default", "smoke"), default="default")
@@ -126,6 +168,9 @@ def main() -> int:
     ap.add_argument("--matmul", type=int, default=1024, help="side of the reference matmul")
     ap.add_argument("--loop-steps", type=int, default=40,
                     help="steps of the real training loop per worker setting (0 skips)")
+    ap.add_argument("--variants", nargs="+", default=None,
+                    help="dict literals of fields to replace; compared with the profile "
+                         "in one process ('compile': True compiles the UNet)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -136,6 +181,22 @@ def main() -> int:
     config = dataclasses.replace(config, **overrides)
     if args.batch_size:
         config = dataclasses.replace(config, batch_size=args.batch_size)
+    if args.variants is not None:
+        variants = [ast.literal_eval(v) for v in args.variants]
+        if not all(isinstance(v, dict) for v in variants):
+            raise SystemExit(f"--variants must be dict literals, got {args.variants}")
+        table = compare(config, variants, args.steps, args.matmul)
+        if args.json:
+            print(json.dumps(table, indent=2, default=str))
+            return 0
+        print(f"flow {args.profile} training step, {args.threads} threads, matmul "
+              f"{table[0]['matmul_gflops']:.1f} GFLOP/s; median of {args.steps} rounds")
+        for o in table:
+            print(f"  {str(o['variant'] or 'base'):70s} batch {o['batch_size']:4d} "
+                  f"{o['gflop_per_step']:6.2f} GFLOP/step {o['images_per_s_median']:6.1f} img/s "
+                  f"(x{o['speed_vs_base']:.2f})  ratio {o['ratio_median']:.2f}  "
+                  f"warm-up {o['warmup_s']:.0f} s")
+        return 0
     ref = matmul_gflops(args.matmul)
     res = measure(dataclasses.replace(config, workers=1), args.steps)  # one process, whole batch
     loop: dict[str, float] = {}

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from genlab.contracts import Generator, Judge
+from genlab.errors import InputError
 from genlab.generators.controls import OracleGenerator, RandomSceneGenerator
 from genlab.registry import Registry
 
@@ -41,6 +42,20 @@ def _flow(*, profile: str = "default", cache_dir: Path | None = None, progress: 
     return load_flow(profile=profile, cache_dir=cache_dir, progress=progress, **options)
 
 
+def _flow_planned(*, profile: str = "default", cache_dir: Path | None = None,
+                  progress: bool = True, **options: Any) -> Generator:
+    """``flow`` behind the grammar's layout planner (LMD analog, issue 3): boxes for
+    every plannable prompt, drawn through the model's box-mask channels."""
+    from genlab.generators.flow.entry import load_flow
+    from genlab.generators.planned import PlannedGenerator
+
+    inner = load_flow(profile=profile, cache_dir=cache_dir, progress=progress, **options)
+    if not inner.config.box_channels:
+        raise InputError(f"flow-planned needs a flow model with box_channels > 0; the "
+                         f"{profile!r} profile has none")
+    return PlannedGenerator(inner, inner.config.box_channels, name="flow-planned")
+
+
 def _shapes(**_: Any) -> Any:
     from genlab.worlds.shapes.world import ShapesWorld
 
@@ -58,6 +73,7 @@ JUDGES.register("scene", _scene_judge)
 GENERATORS.register("oracle", _oracle)
 GENERATORS.register("random-scene", _random_scene)
 GENERATORS.register("flow", _flow)
+GENERATORS.register("flow-planned", _flow_planned)
 
 
 def _control(**_: Any) -> Any:

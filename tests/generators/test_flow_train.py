@@ -334,3 +334,26 @@ def test_pooled_slots_attend_over_the_prompt_only() -> None:
     assert not torch.allclose(slots[0], slots[1])
     with pytest.raises(InputError, match="pooled_slots"):
         FlowConfig(pooled_slots=2, pooled_text=False)
+
+
+def test_coord_channels_give_the_unet_each_cells_position() -> None:
+    """coord_channels: two fixed maps, x left to right and y top to bottom in [-1, 1],
+    widen the UNet's input by two; a non-bool is a clear error."""
+    from genlab.errors import InputError
+    from genlab.generators.flow.model import FlowModel, coord_maps
+
+    maps = coord_maps(3, 4)
+    assert maps.shape == (3, 2, 4, 4)
+    assert torch.allclose(maps[0, 0, 0], torch.tensor([-0.75, -0.25, 0.25, 0.75]))
+    assert torch.allclose(maps[0, 1, :, 0], torch.tensor([-0.75, -0.25, 0.25, 0.75]))
+    assert torch.equal(maps[0, 0], maps[0, 1].T)
+    plain = FlowModel(dataclasses.replace(FlowConfig.smoke(), box_channels=0))
+    model = FlowModel(dataclasses.replace(FlowConfig.smoke(), box_channels=0,
+                                          coord_channels=True))
+    assert model.unet.conv_in.in_channels == plain.unet.conv_in.in_channels + 2
+    ids, mask = model.tokenizer.encode(["a red circle"], [None])
+    states, smask = model.encode(ids, mask)
+    v = model.velocity(torch.zeros(1, 3, 32, 32), torch.tensor([0.5]), states, smask)
+    assert v.shape == (1, 3, 32, 32) and torch.isfinite(v).all()
+    with pytest.raises(InputError, match="coord_channels"):
+        FlowConfig(coord_channels=1)  # type: ignore[arg-type]

@@ -30,7 +30,8 @@ FORMAT_VERSION = 1
 # field never invalidates models that were trained without it; from_json fills
 # the default back in.
 ADDED_FIELDS: dict[str, Any] = {"box_fourier": False, "pooled_dropout": 0.0,
-                               "exact_head_dim": False, "box_channels": 0, "pooled_slots": 0}
+                               "exact_head_dim": False, "box_channels": 0, "pooled_slots": 0,
+                               "coord_channels": False}
 
 
 # Box-mask channels of the profiles: the ``shapes`` world's layouts hold 1-4 boxes.
@@ -83,6 +84,10 @@ class FlowConfig:
         box_channels: also give the UNet each layout box as a binary mask channel
             beside the image, in prompt order (:mod:`.box_maps`); the most boxes a
             prompt may have (0 = off; the ``shapes`` layouts hold up to 4).
+        coord_channels: also give the UNet two fixed channels holding each cell's
+            x and y coordinate in [-1, 1] (CoordConv, Liu et al., 2018), so that its
+            convolutions know where in the image they are: "left of" and "above"
+            need a position code that zero padding gives only near the border.
         categories: prompt categories of the training mix; each image's category
             is uniform over this tuple, so repeating a name weights it.
         train_steps: optimiser steps of a full training run.
@@ -131,6 +136,7 @@ class FlowConfig:
     exact_head_dim: bool = False
     box_bins: int = 16
     box_channels: int = 0
+    coord_channels: bool = False
     categories: tuple[str, ...] = vocab.CATEGORIES
     train_steps: int = 5400
     batch_size: int = 32
@@ -230,6 +236,8 @@ def _validate(c: FlowConfig) -> None:
     if isinstance(c.box_channels, bool) or not isinstance(c.box_channels, int) \
             or c.box_channels < 0:
         raise InputError(f"box_channels must be an int >= 0, got {c.box_channels!r}")
+    if not isinstance(c.coord_channels, bool):
+        raise InputError(f"coord_channels must be true or false, got {c.coord_channels!r}")
     if c.exact_head_dim:
         # the middle block always has attention, at the last level's width
         widths = {w for w, a in zip(c.block_out_channels, c.cross_attention_levels, strict=True)

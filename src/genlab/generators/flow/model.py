@@ -6,7 +6,8 @@ pixel-unshuffled image (space-to-depth, Shi et al., 2016): a 32x32x3 image is
 a lossless 16x16x12 "latent", which cuts the cost ~4x, the same trade as the
 patching of simple diffusion (Hoogeboom et al., 2023). Text states from
 :class:`TextEncoder` enter by cross-attention with ``encoder_attention_mask``;
-layout boxes also enter as mask channels beside the image (:mod:`.box_maps`).
+layout boxes also enter as mask channels beside the image (:mod:`.box_maps`), and
+optionally two coordinate channels (CoordConv).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def build_unet(c: FlowConfig) -> UNet2DConditionModel:
                for a in reversed(c.cross_attention_levels))
     channels = 3 * c.patch**2
     return UNet2DConditionModel(
-        sample_size=c.image_size // c.patch, in_channels=channels + c.box_channels,
+        sample_size=c.image_size // c.patch,
+        in_channels=channels + c.box_channels + 2 * c.coord_channels,
         out_channels=channels,
         block_out_channels=c.block_out_channels, layers_per_block=c.layers_per_block,
         down_block_types=down, up_block_types=up, cross_attention_dim=c.text_dim,
@@ -53,6 +55,14 @@ def _heads(c: FlowConfig) -> int | tuple[int, ...]:
         return c.attention_head_dim
     # Levels without attention ignore their entry; 1 keeps it a valid count.
     return tuple(max(1, w // c.attention_head_dim) for w in c.block_out_channels)
+
+
+def coord_maps(n: int, size: int) -> torch.Tensor:
+    """``(n, 2, size, size)``: each cell's centre x (channel 0) and y (channel 1) in
+    [-1, 1], the input channels of CoordConv (Liu et al., 2018)."""
+    c = (torch.arange(size, dtype=torch.float32) + 0.5) / size * 2 - 1
+    yy, xx = torch.meshgrid(c, c, indexing="ij")
+    return torch.stack([xx, yy])[None].expand(n, 2, size, size)
 
 
 class FlowModel(nn.Module):
@@ -111,6 +121,8 @@ class FlowModel(nn.Module):
                              f"box maps; got {None if boxes is None else tuple(boxes.shape)}")
         if boxes is not None:
             z = torch.cat([z, boxes.to(z.dtype)], dim=1)
+        if self.config.coord_channels:
+            z = torch.cat([z, coord_maps(z.shape[0], z.shape[-1]).to(z)], dim=1)
         # The UNet's sinusoidal timestep embedding is tuned for 0..1000.
         pooled = None
         if self.config.pooled_text:
