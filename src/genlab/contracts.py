@@ -84,6 +84,24 @@ class Judge(Protocol):
         ...
 
 
+def check_request(prompts: Sequence[str], seeds: Sequence[int],
+                  boxes: Sequence[BoxList | None] | None) -> list[BoxList | None]:
+    """Loud check of a :meth:`Generator.generate` call's arguments (one seed, an int,
+    and at most one box list per prompt); returns one box list or None per prompt."""
+    if isinstance(prompts, str):
+        raise InputError("prompts must be a list of strings, got one string")
+    if len(prompts) != len(seeds):
+        raise InputError(f"{len(prompts)} prompts but {len(seeds)} seeds; give one seed per prompt")
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer))]
+    if bad:
+        raise InputError(f"seeds must be ints, got {bad[0]!r}")
+    if boxes is None:
+        return [None] * len(prompts)
+    if len(boxes) != len(prompts):
+        raise InputError(f"{len(prompts)} prompts but {len(boxes)} box lists")
+    return list(boxes)
+
+
 def check_images(images: object, *, what: str = "images") -> np.ndarray:
     """Loud check of the ``(n, H, W, 3) uint8`` convention; returns the array."""
     if not isinstance(images, np.ndarray):

@@ -14,21 +14,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from genlab.contracts import BoxList, Generation
-from genlab.errors import InputError
+from genlab.contracts import BoxList, Generation, check_request
 from genlab.worlds.shapes import grammar, sampling
 from genlab.worlds.shapes.render import check_size, render
-
-
-def _check_call(prompts: Sequence[str], seeds: Sequence[int],
-                boxes: Sequence[BoxList | None] | None) -> list[BoxList | None]:
-    if len(prompts) != len(seeds):
-        raise InputError(f"{len(prompts)} prompts but {len(seeds)} seeds; give one seed per prompt")
-    if boxes is None:
-        return [None] * len(prompts)
-    if len(boxes) != len(prompts):
-        raise InputError(f"{len(prompts)} prompts but {len(boxes)} box lists")
-    return list(boxes)
 
 
 class OracleGenerator:
@@ -39,7 +27,7 @@ class OracleGenerator:
     def generate(self, prompts: Sequence[str], seeds: Sequence[int], *,
                  boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> Generation:
         size = check_size(size)
-        box_lists = _check_call(prompts, seeds, boxes)
+        box_lists = check_request(prompts, seeds, boxes)
         t0 = time.perf_counter()
         specs = [grammar.parse(p, b) for p, b in zip(prompts, box_lists, strict=True)]
         t1 = time.perf_counter()
@@ -59,7 +47,7 @@ class RandomSceneGenerator:
     def generate(self, prompts: Sequence[str], seeds: Sequence[int], *,
                  boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> Generation:
         size = check_size(size)
-        _check_call(prompts, seeds, boxes)
+        check_request(prompts, seeds, boxes)
         t0 = time.perf_counter()
         scenes = [sampling.random_scene(np.random.default_rng(int(seed))) for seed in seeds]
         t1 = time.perf_counter()

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genlab.contracts import BoxList, Generation, Generator
+from genlab.contracts import BoxList, Generation, Generator, check_request
 from genlab.errors import InputError
 from genlab.worlds.shapes import grammar, sampling
 from genlab.worlds.shapes.spec import Box, PromptSpec
@@ -75,16 +75,7 @@ class PlannedGenerator:
 
     def generate(self, prompts: Sequence[str], seeds: Sequence[int], *,
                  boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> Generation:
-        if isinstance(prompts, str):
-            raise InputError("prompts must be a list of strings, got one string")
-        if len(prompts) != len(seeds):
-            raise InputError(f"{len(prompts)} prompts but {len(seeds)} seeds; one seed per prompt")
-        bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer))]
-        if bad:
-            raise InputError(f"seeds must be ints, got {bad[0]!r}")
-        if boxes is not None and len(boxes) != len(prompts):
-            raise InputError(f"{len(prompts)} prompts but {len(boxes)} box lists")
-        given = list(boxes) if boxes is not None else [None] * len(prompts)
+        given = check_request(prompts, seeds, boxes)
         t0 = time.perf_counter()
         plans = [plan(p, int(s), self.max_boxes, b)
                  for p, s, b in zip(prompts, seeds, given, strict=True)]

@@ -88,6 +88,8 @@ class FlowConfig:
             x and y coordinate in [-1, 1] (CoordConv, Liu et al., 2018), so that its
             convolutions know where in the image they are: "left of" and "above"
             need a position code that zero padding gives only near the border.
+            Over two seeds it cost ``single`` 0.13-0.24 and left ``position`` at
+            0.00-0.01 (session 6, docs/results.md), so it is off.
         categories: prompt categories of the training mix; each image's category
             is uniform over this tuple, so repeating a name weights it.
         train_steps: optimiser steps of a full training run.

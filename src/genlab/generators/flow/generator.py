@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from genlab.contracts import BoxList, Generation
+from genlab.contracts import BoxList, Generation, check_request
 from genlab.errors import GenlabError, InputError
 from genlab.generators.flow import checkpoint
 from genlab.generators.flow.model import FlowModel
@@ -82,22 +82,12 @@ class FlowGenerator:
 
     def _check(self, prompts: Sequence[str], seeds: Sequence[int],
                boxes: Sequence[BoxList | None] | None, size: int) -> list[BoxList | None]:
-        if isinstance(prompts, str):
-            raise InputError("prompts must be a list of strings, got one string")
-        if len(prompts) != len(seeds):
-            raise InputError(f"{len(prompts)} prompts but {len(seeds)} seeds; one seed per prompt")
-        bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer))]
-        if bad:
-            raise InputError(f"seeds must be ints, got {bad[0]!r}")
+        checked = check_request(prompts, seeds, boxes)
         if size != self.config.image_size:
             raise InputError(f"flow was trained at {self.config.image_size}x"
                              f"{self.config.image_size}; asked for size {size!r}. Use size="
                              f"{self.config.image_size} or train a config with image_size={size}")
-        if boxes is None:
-            return [None] * len(prompts)
-        if len(boxes) != len(prompts):
-            raise InputError(f"{len(prompts)} prompts but {len(boxes)} box lists")
-        return list(boxes)
+        return checked
 
     def _noise(self, seeds: list[int]) -> torch.Tensor:
         """Initial noise ``(n, 3, H, W)``: row i from its own seeded generator, so it does
