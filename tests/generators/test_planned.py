@@ -62,3 +62,25 @@ def test_bad_input_is_a_clear_error() -> None:
         gen.generate(["a red circle"], [0], boxes=[None, None])
     with pytest.raises(InputError, match="max_boxes"):
         PlannedGenerator(OracleGenerator(), 0, name="x")
+
+
+def test_a_run_records_what_decides_the_images() -> None:
+    """The track's run description holds the planner and the inner model's config and
+    sampling options, so runs of different inner models or guidance never share a hash;
+    a config field added later is left out at its default."""
+    import dataclasses
+
+    from genlab.generators.flow import FlowConfig, FlowGenerator
+    from genlab.generators.flow.model import FlowModel
+    from genlab.tracks.control import describe_generator
+
+    model = FlowModel(FlowConfig.smoke())
+    plain = FlowGenerator.from_model(model)
+    stronger = FlowGenerator.from_model(model, guidance=3.0)
+    assert describe_generator(plain) != describe_generator(stronger)
+    assert "coord_channels" not in describe_generator(plain)["config"]  # ADDED_FIELDS default
+    a = describe_generator(PlannedGenerator(plain, 4, name="flow-planned"))
+    b = describe_generator(PlannedGenerator(stronger, 4, name="flow-planned"))
+    other = FlowGenerator.from_model(FlowModel(dataclasses.replace(FlowConfig.smoke(), seed=9)))
+    c = describe_generator(PlannedGenerator(other, 4, name="flow-planned"))
+    assert a != b and a != c and a["describe"]["inner"]["describe"]["guidance"] == 2.0

@@ -73,6 +73,16 @@ class PlannedGenerator:
             raise InputError(f"max_boxes must be an int >= 1, got {max_boxes!r}")
         self.inner, self.max_boxes, self.name = inner, max_boxes, name
 
+    def describe(self) -> dict[str, object]:
+        """What decides the images: the planner and the inner generator's identity
+        (its class, ``config`` and ``describe()``, as a track records a generator)."""
+        inner = self.inner
+        describe = getattr(inner, "describe", None)
+        return {"planner": "grammar", "max_boxes": self.max_boxes,
+                "inner": {"class": f"{type(inner).__module__}.{type(inner).__name__}",
+                          "config": getattr(inner, "config", None),
+                          "describe": describe() if callable(describe) else None}}
+
     def generate(self, prompts: Sequence[str], seeds: Sequence[int], *,
                  boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> Generation:
         given = check_request(prompts, seeds, boxes)

@@ -173,13 +173,18 @@ def items(config: ControlConfig) -> list[Item]:
 def _jsonable(obj: Any) -> Any:
     """JSON-safe copy: numpy to lists, dataclasses to dicts, paths to text, sets sorted.
 
-    Anything else becomes its type name, never its ``str``: a default repr holds a
+    An object with ``to_dict()`` is stored as that, so that adding a config field
+    (at a default that keeps the old behaviour) does not change the hash of runs
+    that were identical before. Anything else becomes its type name, never its
+    ``str``: a default repr holds a
     memory address, which would change the run's config hash in every process and
     defeat resuming.
     """
     def default(o: Any) -> Any:
         if isinstance(o, (np.generic, np.ndarray)):
             return o.tolist()
+        if callable(getattr(o, "to_dict", None)):  # a config's canonical form: fields
+            return o.to_dict()  # added later are left out at their defaults (FlowConfig)
         if is_dataclass(o) and not isinstance(o, type):
             return asdict(o)
         if isinstance(o, PurePath):

@@ -63,6 +63,11 @@ class FlowGenerator:
         self.steps, self.sampler, self.guidance = steps, sampler, float(guidance)
         self.batch_size = batch_size
 
+    def describe(self) -> dict[str, object]:
+        """The sampling options that, with ``config``, decide the images (a track's
+        run hash includes them, so runs at another guidance are never mixed)."""
+        return {"steps": self.steps, "sampler": self.sampler, "guidance": self.guidance}
+
     # ------------------------------------------------------------ contract
 
     @torch.no_grad()
