@@ -176,9 +176,8 @@ def _jsonable(obj: Any) -> Any:
     An object with ``to_dict()`` is stored as that, so that adding a config field
     (at a default that keeps the old behaviour) does not change the hash of runs
     that were identical before. Anything else becomes its type name, never its
-    ``str``: a default repr holds a
-    memory address, which would change the run's config hash in every process and
-    defeat resuming.
+    ``str``: a default repr holds a memory address, which would change the run's
+    config hash in every process and defeat resuming.
     """
     def default(o: Any) -> Any:
         if isinstance(o, (np.generic, np.ndarray)):
