@@ -22,6 +22,10 @@ data-parallel default is a ratio measured in the same run.
 the UNet in ``torch.compile`` and reports its compile seconds) against the
 profile itself, timed in turn in one process so that they share the machine's
 noise: images/s and ratio to matmul per row, and speed relative to the base.
+
+``--ops N`` instead profiles 5 training steps (``torch.profiler``) and prints
+the N operators with the most self time, and the share of the step spent in
+the operators whose FLOPs the ratio counts (convolutions, matmuls, attention).
 """
 
 from __future__ import annotations
@@ -157,6 +161,33 @@ def compare(config: FlowConfig, variants: list[dict], steps: int, matmul: int) -
     return out
 
 
+FLOP_OPS = ("aten::convolution_backward", "aten::mkldnn_convolution", "aten::mm", "aten::bmm",
+            "aten::addmm", "aten::baddbmm", "aten::_scaled_dot_product_flash_attention_for_cpu",
+            "aten::_scaled_dot_product_flash_attention_for_cpu_backward")
+
+
+def op_profile(config: FlowConfig, top: int) -> None:
+    """Print the ``top`` operators by self CPU time over 5 training steps, and the share
+    of the counted-FLOP operators."""
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.set_flush_denormal(True)
+    run = T._new_run(dataclasses.replace(config, workers=1))
+    for _ in range(2):
+        T._train_step(run)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(5):
+            T._train_step(run)
+    events = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    total = sum(e.self_cpu_time_total for e in events)
+    flop = sum(e.self_cpu_time_total for e in events if e.key in FLOP_OPS)
+    print(f"self CPU time per step {total / 5e3:.1f} ms; conv/matmul/attention operators "
+          f"{flop / total:.0%} of it")
+    for e in events[:top]:
+        print(f"  {e.key[:60]:60s} {e.self_cpu_time_total / 5e3:7.2f} ms/step  "
+              f"{e.count // 5:5d} calls/step")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--profile", choices=("default", "smoke"), default="default")
@@ -171,6 +202,8 @@ def main() -> int:
     ap.add_argument("--variants", nargs="+", default=None,
                     help="dict literals of fields to replace; compared with the profile "
                          "in one process ('compile': True compiles the UNet)")
+    ap.add_argument("--ops", type=int, default=0,
+                    help="profile instead: the N operators with the most self time")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -181,6 +214,9 @@ def main() -> int:
     config = dataclasses.replace(config, **overrides)
     if args.batch_size:
         config = dataclasses.replace(config, batch_size=args.batch_size)
+    if args.ops:
+        op_profile(config, args.ops)
+        return 0
     if args.variants is not None:
         variants = [ast.literal_eval(v) for v in args.variants]
         if not all(isinstance(v, dict) for v in variants):
