@@ -84,6 +84,20 @@ class Judge(Protocol):
         ...
 
 
+def identity(generator: Generator) -> dict[str, Any]:
+    """What identifies a generator's outputs: its class, its ``version`` and ``config``
+    if it has them, and whatever its optional ``describe()`` returns (sampling
+    options, a checkpoint hash, a wrapped generator's identity)."""
+    desc: dict[str, Any] = {"class": f"{type(generator).__module__}.{type(generator).__name__}"}
+    for attr in ("version", "config"):
+        if hasattr(generator, attr):
+            desc[attr] = getattr(generator, attr)
+    describe = getattr(generator, "describe", None)
+    if callable(describe):
+        desc["describe"] = describe()
+    return desc
+
+
 def check_request(prompts: Sequence[str], seeds: Sequence[int],
                   boxes: Sequence[BoxList | None] | None) -> list[BoxList | None]:
     """Loud check of a :meth:`Generator.generate` call's arguments (one seed, an int,

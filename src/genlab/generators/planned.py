@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genlab.contracts import BoxList, Generation, Generator, check_request
+from genlab.contracts import BoxList, Generation, Generator, check_request, identity
 from genlab.errors import InputError
 from genlab.worlds.shapes import grammar, sampling
 from genlab.worlds.shapes.spec import Box, PromptSpec
@@ -74,14 +74,9 @@ class PlannedGenerator:
         self.inner, self.max_boxes, self.name = inner, max_boxes, name
 
     def describe(self) -> dict[str, object]:
-        """What decides the images: the planner and the inner generator's identity
-        (its class, ``config`` and ``describe()``, as a track records a generator)."""
-        inner = self.inner
-        describe = getattr(inner, "describe", None)
+        """What decides the images: the planner and the inner generator's identity."""
         return {"planner": "grammar", "max_boxes": self.max_boxes,
-                "inner": {"class": f"{type(inner).__module__}.{type(inner).__name__}",
-                          "config": getattr(inner, "config", None),
-                          "describe": describe() if callable(describe) else None}}
+                "inner": identity(self.inner)}
 
     def generate(self, prompts: Sequence[str], seeds: Sequence[int], *,
                  boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> Generation:

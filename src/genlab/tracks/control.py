@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from genlab.contracts import Generator, Judge, check_images
+from genlab.contracts import Generator, Judge, check_images, identity
 from genlab.errors import GenlabError, InputError, UnknownNameError, suggest
 from genlab.store import SampleRow, Store
 from genlab.tracks.scorecard import Scorecard
@@ -196,16 +196,8 @@ def _jsonable(obj: Any) -> Any:
 
 
 def describe_generator(generator: Generator) -> dict[str, Any]:
-    """What identifies a generator's outputs: class, and its config/version if it has one
-    (or whatever its optional ``describe()`` returns, e.g. a checkpoint hash)."""
-    desc: dict[str, Any] = {"class": f"{type(generator).__module__}.{type(generator).__name__}"}
-    for attr in ("version", "config"):
-        if hasattr(generator, attr):
-            desc[attr] = getattr(generator, attr)
-    describe = getattr(generator, "describe", None)
-    if callable(describe):
-        desc["describe"] = describe()
-    return _jsonable(desc)
+    """:func:`genlab.contracts.identity` of the generator, JSON-safe (the run's hash)."""
+    return _jsonable(identity(generator))
 
 
 def _default_judge() -> Judge:
