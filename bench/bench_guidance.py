@@ -6,9 +6,12 @@ every combination of ``--guidance``, ``--samplers`` and ``--steps``. This is
 how the ``flow`` generator's sampling defaults are chosen: on ``dev``, never
 on ``test``. ``--planner`` also (``both``) or only (``on``) scores the model
 behind the grammar's layout planner (``flow-planned``, LMD analog), on the
-same prompts and seeds.
+same prompts and seeds. A grounded checkpoint (``grounding=True``) is always
+scored behind the whole-scene planner (``flow-grounded``), its only use.
+Several ``--checkpoint`` folders give accuracy against training compute (the
+step of each is read from its ``meta.json``).
 
-    python bench/bench_guidance.py [--checkpoint genlab-out/models/flow-<key>] \\
+    python bench/bench_guidance.py [--checkpoint genlab-out/models/flow-<key> ...] \\
         [--guidance 2 3 4 5] [--samplers euler heun] [--steps 20] [--prompts 64]
         [--planner off|on|both]
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import time
 
 import numpy as np
@@ -24,16 +28,27 @@ import torch
 from dev_accuracy import CATEGORIES, accuracy, dev_specs
 
 from genlab import paths
-from genlab.generators.flow import FlowConfig, FlowGenerator
-from genlab.generators.planned import PlannedGenerator
+from genlab.contracts import Generator
+from genlab.generators.flow import FlowConfig, FlowGenerator, checkpoint
+from genlab.generators.planned import GroundedGenerator, PlannedGenerator
 from genlab.judges.scene import SceneJudge
 from genlab.worlds.shapes.world import ShapesWorld
 
 
+def _wrap(flow: FlowGenerator, planner: str) -> Generator:
+    """The generator a table row scores: the model alone, behind the layout planner,
+    or (a grounded model) behind the whole-scene planner."""
+    if planner == "on":
+        return PlannedGenerator(flow, flow.config.box_channels, name="flow-planned")
+    if planner == "scene":
+        return GroundedGenerator(flow, name="flow-grounded")
+    return flow
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--checkpoint", default=None,
-                    help="a flow checkpoint or run directory (default: the main job's model)")
+    ap.add_argument("--checkpoint", nargs="+", default=None,
+                    help="flow checkpoint or run directories (default: the main job's model)")
     ap.add_argument("--guidance", type=float, nargs="+", default=[2.0, 3.0, 4.0, 5.0])
     ap.add_argument("--samplers", nargs="+", default=["euler"])
     ap.add_argument("--steps", type=int, nargs="+", default=[20])
@@ -44,24 +59,28 @@ def main() -> int:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.checkpoint is None:
-        args.checkpoint = str(paths.models_dir() / f"flow-{FlowConfig.default().key()}")
+        args.checkpoint = [str(paths.models_dir() / f"flow-{FlowConfig.default().key()}")]
     world, judge = ShapesWorld(), SceneJudge()
     specs = dev_specs(world, args.prompts)
-    print(f"flow on dev, {args.prompts} prompts per category, one image each: {args.checkpoint}")
-    print(f"{'planner':<7} {'sampler':<7} {'steps':>5} {'w':>4} "
-          + " ".join(f"{c:>9}" for c in CATEGORIES) + f" {'mean':>6} {'s':>5}")
-    planners = {"off": (False,), "on": (True,), "both": (False, True)}[args.planner]
-    for sampler, steps, w in itertools.product(args.samplers, args.steps, args.guidance):
-        flow = FlowGenerator(args.checkpoint, steps=steps, sampler=sampler, guidance=w)
-        for planned in planners:  # one checkpoint load for both rows
-            gen = (PlannedGenerator(flow, flow.config.box_channels, name="flow-planned")
-                   if planned else flow)
-            t0 = time.perf_counter()
-            acc = accuracy(gen, world, judge, specs)
-            print(f"{'on' if planned else 'off':<7} {sampler:<7} {steps:>5} {w:>4g} "
-                  + " ".join(f"{acc[c]:>9.3f}" for c in CATEGORIES)
-                  + f" {np.mean(list(acc.values())):>6.3f} {time.perf_counter() - t0:>5.0f}",
-                  flush=True)
+    print(f"flow on dev, {args.prompts} prompts per category, one image each")
+    print(f"{'step':>5} {'planner':<7} {'sampler':<7} {'steps':>5} {'w':>4} "
+          + " ".join(f"{c:>9}" for c in CATEGORIES) + f" {'mean':>6} {'s/img':>6}")
+    planners = {"off": ("off",), "on": ("on",), "both": ("off", "on")}[args.planner]
+    for ckpt in args.checkpoint:
+        path = checkpoint.resolve(ckpt)
+        step = json.loads((path / "meta.json").read_text())["step"]
+        print(f"# {path}")
+        for sampler, steps, w in itertools.product(args.samplers, args.steps, args.guidance):
+            flow = FlowGenerator(path, steps=steps, sampler=sampler, guidance=w)
+            rows = ("scene",) if flow.config.grounding else planners
+            for planner in rows:  # one checkpoint load for both rows
+                gen = _wrap(flow, planner)
+                t0 = time.perf_counter()
+                acc = accuracy(gen, world, judge, specs)
+                per_image = (time.perf_counter() - t0) / sum(len(v) for v in specs.values())
+                print(f"{step:>5} {planner:<7} {sampler:<7} {steps:>5} {w:>4g} "
+                      + " ".join(f"{acc[c]:>9.3f}" for c in CATEGORIES)
+                      + f" {np.mean(list(acc.values())):>6.3f} {per_image:>6.3f}", flush=True)
     return 0
 
 

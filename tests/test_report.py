@@ -73,7 +73,7 @@ def test_empty_store(tmp_path: Path) -> None:
 def test_layout_samples_show_the_boxes_they_were_given(store: Store) -> None:
     """Every layout sample in the grid carries its boxes as a dashed SVG overlay, one
     rect per box in [0, 1] image coordinates; other categories carry none."""
-    html = render_report(store)
+    html = render_report(store).split("<h3>samples</h3>", 1)[1]
     blocks = re.findall(r"<div><b>(\w+)</b><div class='grid'>(.*?)</div></div>", html)
     layout = []
     for category, block in blocks:
@@ -90,3 +90,23 @@ def test_layout_samples_show_the_boxes_they_were_given(store: Store) -> None:
         for x, y, w, h in rects:
             assert 0 <= float(x) and float(x) + float(w) <= 1.0001
             assert 0 <= float(y) and float(y) + float(h) <= 1.0001
+
+
+def test_failure_modes_are_counted_and_shown(tmp_path: Path) -> None:
+    """Real verdicts carry their failure mode: the report tabulates each generator's
+    failures by mode and shows examples of each; verdicts without one count as other."""
+    from genlab.judges.failures import MODES
+
+    real = Store(tmp_path / "f.db")
+    ControlTrack().run("random-scene", catalog.GENERATORS.get("random-scene"), real, "smoke",
+                       config=TINY)
+    html = render_report(real)
+    section = html.split("<h3>failure modes</h3>", 1)[1].split("<h3>samples</h3>", 1)[0]
+    shown = [m for m in MODES if f"<th>{m}</th>" in section]
+    assert shown and "<th>other</th>" not in section
+    assert section.count('class="s fail"') >= len(shown)
+
+
+def test_verdicts_without_a_mode_count_as_other(store: Store) -> None:
+    section = render_report(store).split("<h3>failure modes</h3>", 1)[1]
+    assert "<th>other</th>" in section

@@ -56,6 +56,18 @@ def _flow_planned(*, profile: str = "default", cache_dir: Path | None = None,
     return PlannedGenerator(inner, inner.config.box_channels, name="flow-planned")
 
 
+def _flow_grounded(*, profile: str = "default", cache_dir: Path | None = None,
+                   progress: bool = True, **options: Any) -> Generator:
+    """A ``flow`` model trained with grounding maps, behind the whole-scene planner
+    (LMD + GLIGEN analog, issue 3); trains and caches its own model on first use."""
+    from genlab.generators.flow.entry import load_flow
+    from genlab.generators.planned import GroundedGenerator
+
+    inner = load_flow(profile=profile, cache_dir=cache_dir, progress=progress, grounded=True,
+                      **options)
+    return GroundedGenerator(inner, name="flow-grounded")
+
+
 def _shapes(**_: Any) -> Any:
     from genlab.worlds.shapes.world import ShapesWorld
 
@@ -74,6 +86,7 @@ GENERATORS.register("oracle", _oracle)
 GENERATORS.register("random-scene", _random_scene)
 GENERATORS.register("flow", _flow)
 GENERATORS.register("flow-planned", _flow_planned)
+GENERATORS.register("flow-grounded", _flow_grounded)
 
 
 def _control(**_: Any) -> Any:

@@ -175,17 +175,19 @@ def train(
     profile: ProfileOpt = "default",
     out_dir: Annotated[Path | None, typer.Option("--out", help="checkpoint folder")] = None,
     resume: Annotated[bool, typer.Option(help="resume from the last checkpoint")] = True,
+    grounded: Annotated[bool, typer.Option(
+        help="train flow-grounded's model (grounding maps) instead of the baseline")] = False,
 ) -> None:
     """Train the flow baseline (cached; resumes unless --no-resume)."""
     from genlab.tracks.runner import check_profile
 
     check_profile(profile)
     try:
-        from genlab.generators.flow.config import FlowConfig
+        from genlab.generators.flow.entry import profile_config
         from genlab.generators.flow.train import train as train_flow
     except ImportError as exc:
         raise GenlabError(f"the flow trainer is not available: {exc}") from exc
-    config = FlowConfig.smoke() if profile == "smoke" else FlowConfig.default()
+    config = profile_config(profile, grounded)
     # the folder the flow generator's cache looks in (flow.train.ensure_trained)
     key = config.key() if hasattr(config, "key") else profile
     folder = out_dir or paths.models_dir() / f"flow-{key}"

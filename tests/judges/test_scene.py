@@ -34,7 +34,7 @@ def verdict(prompt: str, objects: list[SceneObject], background: str = "white",
 
 def test_is_a_judge() -> None:
     assert isinstance(JUDGE, Judge)
-    assert JUDGE.name == "scene" and JUDGE.version == "1.0"
+    assert JUDGE.name == "scene" and JUDGE.version == "1.1"
 
 
 @pytest.mark.parametrize("size", [32, 64])

@@ -10,11 +10,24 @@ is rewritten into the ``layout`` form of the same objects ("a red circle and a
 blue square") and handed with the boxes to any generator that takes layout
 boxes (the ``flow`` baseline takes them as mask channels, :mod:`.flow.box_maps`).
 
-Plannable prompts: no negation, every object a distinct kind (colour and shape
-named, count one), at most ``max_boxes`` objects; the layout category's form.
-Any other prompt (counting, negation, repeated kinds) goes to the inner
-generator unchanged, as do prompts that already come with boxes. The planner
-sees the prompt and the seed, never the ground-truth spec of the scorer.
+Two planners share the grammar:
+
+- :func:`plan` (``flow-planned``) writes boxes for the layout form, which the
+  baseline's box masks take: no negation, every object a distinct kind (colour
+  and shape named, count one), at most ``max_boxes`` objects. Any other prompt
+  (counting, negation, repeated kinds) goes to the inner generator unchanged,
+  as do prompts that already come with boxes.
+- :func:`plan_scene` (``flow-grounded``) plans every prompt: the whole scene,
+  each object's box, colour and shape (LMD's planner also names each box's
+  object), for a model that takes the plan as a grounding map
+  (:mod:`genlab.generators.flow.grounding`). Counting becomes n boxes, and a
+  negation is kept by what the plan leaves out (LMD's negation 100%: the
+  layout simply holds no forbidden object). Open colours are filled with
+  colours the training split uses for that shape. Given layout boxes are kept.
+
+Both see the prompt and the seed, never the ground-truth spec of the scorer;
+a prompt the grammar rejects (an unknown word, more than eight objects, a
+negation that forbids what it asks for) is the grammar's ParseError.
 """
 
 from __future__ import annotations
@@ -26,7 +39,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from genlab.contracts import BoxList, Generation, Generator, check_request, identity
-from genlab.errors import InputError
+from genlab.errors import InputError, SpecError
+from genlab.generators.flow.generator import FlowGenerator
+from genlab.generators.flow.grounding import Grounding, from_scene
 from genlab.worlds.shapes import grammar, sampling
 from genlab.worlds.shapes.spec import Box, PromptSpec
 
@@ -87,4 +102,52 @@ class PlannedGenerator:
         planning = time.perf_counter() - t0
         out = self.inner.generate([p.prompt for p in plans], seeds,
                                   boxes=[p.boxes for p in plans], size=size)
+        return Generation(out.images, {"planning": planning, **out.timings})
+
+
+@dataclass(frozen=True)
+class ScenePlan:
+    """A whole-scene plan: the prompt (unchanged), its given boxes, and one grounded
+    object per object the scene holds."""
+
+    prompt: str
+    boxes: BoxList | None
+    grounding: Grounding
+
+
+def plan_scene(prompt: str, seed: int, given: BoxList | None = None) -> ScenePlan:
+    """The scene plan of any prompt, a deterministic function of (prompt, seed, given)."""
+    spec = grammar.parse(prompt, given)
+    # "train": open colours avoid the compositions the model never saw in training,
+    # unless the prompt itself asks for one ("three triangles" where every colouring
+    # of three triangles is a held-out count): then any colours will do.
+    try:
+        scene = sampling.realize(spec, np.random.default_rng(int(seed)), "train")
+    except SpecError:
+        scene = sampling.realize(spec, np.random.default_rng(int(seed)), "dev")
+    return ScenePlan(prompt, given, from_scene(scene))
+
+
+class GroundedGenerator:
+    """A grounded ``flow`` model behind the whole-scene planner (LMD + GLIGEN analog);
+    the ``planning`` stage is timed beside the model's stages."""
+
+    def __init__(self, inner: FlowGenerator, name: str) -> None:
+        if not inner.config.grounding:
+            raise InputError(f"{name} needs a flow model trained with grounding=True; "
+                             f"{inner.checkpoint} has none")
+        self.inner, self.name = inner, name
+
+    def describe(self) -> dict[str, object]:
+        """What decides the images: the planner and the inner generator's identity."""
+        return {"planner": "grammar-scene", "inner": identity(self.inner)}
+
+    def generate(self, prompts: Sequence[str], seeds: Sequence[int], *,
+                 boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> Generation:
+        given = check_request(prompts, seeds, boxes)
+        t0 = time.perf_counter()
+        plans = [plan_scene(p, int(s), b) for p, s, b in zip(prompts, seeds, given, strict=True)]
+        planning = time.perf_counter() - t0
+        out = self.inner.generate(list(prompts), seeds, boxes=given, size=size,
+                                  grounding=[p.grounding for p in plans])
         return Generation(out.images, {"planning": planning, **out.timings})

@@ -18,6 +18,10 @@ Per category (``groups`` and friends are :class:`PromptSpec` fields):
   detected object of its kind whose box has IoU >= :data:`MIN_IOU` with the
   given box; nothing else.
 - any prompt naming a background: the detected background is that one.
+
+A failed verdict's ``details["failure"]`` names its failure mode
+(:mod:`genlab.judges.failures`: merged objects, wrong count, attribute swap,
+wrong side, ...), so that failures can be counted and shown by kind.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from scipy.optimize import linear_sum_assignment
 
 from genlab.contracts import Verdict, check_image, check_images
 from genlab.errors import InputError
+from genlab.judges import failures
 from genlab.judges.describe import kinds_phrase, name, negated_phrase, noun
 from genlab.judges.detect import DetectedObject, Detections, detect_batch
 from genlab.worlds.shapes.spec import Group, PromptSpec
@@ -45,7 +50,7 @@ class SceneJudge:
     """Strict scene matching from pixels; see the module docstring."""
 
     name = "scene"
-    version = "1.0"
+    version = "1.1"  # 1.1: details["failure"] (the verdicts themselves are unchanged)
     higher_is_better = True
     value_range = (0.0, 1.0)  # the pass rate
 
@@ -80,17 +85,24 @@ def judge_detections(det: Detections, spec: PromptSpec) -> Verdict:
         "n_objects": len(det.objects),
         "objects": [o.to_dict() for o in det.objects[:MAX_LISTED]],
     }
+    mode = None
     if spec.category == "negation":
         problems = _negation(det.objects, spec)
+        mode = failures.negation_mode(det.objects, spec) if problems else None
     else:
         problems = _exact_kinds(det.objects, spec.groups)
+        mode = failures.kinds_mode(det.objects, spec.groups) if problems else None
         if not problems and spec.category == "position":
             problems = _position(det.objects, spec, details)
+            mode = "wrong side"
         if not problems and spec.category == "layout":
             problems = _layout(det.objects, spec, details)
+            mode = "wrong box"
     if spec.background is not None and det.background != spec.background:
         problems.append(f"the background is {det.background}, expected {spec.background}")
+        mode = mode if len(problems) > 1 else "wrong background"
     if problems:
+        details["failure"] = mode
         return Verdict(False, "; ".join(problems[:2]), details)
     return Verdict(True, f"found {kinds_phrase(_kinds(det.objects))}"
                    + (f" on a {det.background} background" if spec.background else "")

@@ -3,7 +3,9 @@
 For every track in the store, from the latest complete run of each generator:
 a table of scores with 95% intervals (a column per generator, controls
 included), a bar chart with error bars, accuracy by object count for
-counting, and a grid of judged samples with the judge's reason under each.
+counting, the failure modes of each generator (a table of how its failed
+images fail, :mod:`genlab.judges.failures`, and a gallery of examples per mode),
+and a grid of judged samples with the judge's reason under each.
 Everything is inline (CSS, PNGs as base64 data URIs); nothing is fetched, and
 every piece of text is escaped.
 """
@@ -18,10 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from genlab.catalog import CONTROLS
+from genlab.judges.failures import MODES
 from genlab.report import plots
 from genlab.store import RunInfo, Store
 
 SAMPLES_PER_CELL = 4
+EXAMPLES_PER_MODE = 4
+OTHER = "other"  # failures judged before failure modes were recorded (judge < 1.1)
 SPLIT_ORDER = ("test", "dev")
 
 _CSS = """
@@ -135,12 +140,11 @@ def _sample_figure(sample: Mapping[str, Any]) -> str:
 
 def _grid(store: Store, run: RunInfo) -> str:
     """A few first-image samples per category of the run's first split in SPLIT_ORDER."""
-    samples = [s for s in store.samples(run.id) if s["key"].endswith("/i0")]
-    splits = {s["split"] for s in samples}
-    split = next((s for s in SPLIT_ORDER if s in splits), min(splits, default=""))
+    samples = [s for s in _split_samples(store, run) if s["key"].endswith("/i0")]
+    split = samples[0]["split"] if samples else ""
     by_cat: dict[str, list[Mapping[str, Any]]] = {}
     for s in samples:
-        if s["split"] == split and len(by_cat.setdefault(s["category"], [])) < SAMPLES_PER_CELL:
+        if len(by_cat.setdefault(s["category"], [])) < SAMPLES_PER_CELL:
             by_cat[s["category"]].append(s)
     parts = [f"<h4>{escape(run.generator)} <span class='meta'>({escape(split)} split)</span>"
              "</h4>"]
@@ -148,6 +152,49 @@ def _grid(store: Store, run: RunInfo) -> str:
         figures = "".join(_sample_figure(s) for s in chosen)
         parts.append(f"<div><b>{escape(cat)}</b><div class='grid'>{figures}</div></div>")
     return "\n".join(parts)
+
+
+def _split_samples(store: Store, run: RunInfo) -> list[Mapping[str, Any]]:
+    """The run's samples of its first split in SPLIT_ORDER."""
+    samples = store.samples(run.id)
+    splits = {s["split"] for s in samples}
+    split = next((s for s in SPLIT_ORDER if s in splits), min(splits, default=""))
+    return [s for s in samples if s["split"] == split]
+
+
+def _failures(store: Store, runs: Sequence[RunInfo]) -> str:
+    """Per generator: the share of its images failing in each mode, and a gallery of the
+    first few failures of each mode (the judge's reason under each)."""
+    by_mode: dict[str, dict[str, list[Mapping[str, Any]]]] = {}
+    totals: dict[str, int] = {}
+    for run in runs:
+        samples = _split_samples(store, run)
+        totals[run.generator] = len(samples)
+        modes = by_mode.setdefault(run.generator, {})
+        for s in samples:
+            if not s["passed"]:
+                modes.setdefault(s["details"].get("failure") or OTHER, []).append(s)
+    columns = [m for m in (*MODES, OTHER) if any(m in v for v in by_mode.values())]
+    if not columns:
+        return "<p class='meta'>no failures</p>"
+    head = "".join(f"<th>{escape(m)}</th>" for m in columns)
+    rows = []
+    for g, modes in by_mode.items():
+        n = max(totals[g], 1)
+        cells = "".join(f"<td>{len(modes.get(m, [])) / n:.3f} "
+                        f"<span class='ci'>({len(modes.get(m, []))})</span></td>"
+                        for m in columns)
+        rows.append(f"<tr><td>{escape(g)}</td>{cells}</tr>")
+    table = (f"<table><tr><th>generator (share of its images)</th>{head}</tr>"
+             f"{''.join(rows)}</table>")
+    gallery = []
+    for g, modes in by_mode.items():
+        parts = [f"<div><b>{escape(m)}</b><div class='grid'>"
+                 + "".join(_sample_figure(s) for s in modes[m][:EXAMPLES_PER_MODE])
+                 + "</div></div>" for m in columns if modes.get(m)]
+        if parts:
+            gallery.append(f"<h4>{escape(g)}</h4>" + "\n".join(parts))
+    return table + "\n" + "\n".join(gallery)
 
 
 def _run_meta(runs: Sequence[RunInfo]) -> str:
@@ -168,6 +215,7 @@ def _track_section(store: Store, track: str, runs: Sequence[RunInfo]) -> str:
     return (f"<h2>track {escape(track)}</h2>{_run_meta([by_gen[g] for g in generators])}"
             f"<h3>scores (95% prompt-bootstrap intervals)</h3>{_table(records, generators)}"
             f"<h3>charts</h3>{_charts(records, generators, track)}"
+            f"<h3>failure modes</h3>{_failures(store, [by_gen[g] for g in generators])}"
             f"<h3>samples</h3>{grids}")
 
 

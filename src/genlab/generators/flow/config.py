@@ -31,7 +31,7 @@ FORMAT_VERSION = 1
 # the default back in.
 ADDED_FIELDS: dict[str, Any] = {"box_fourier": False, "pooled_dropout": 0.0,
                                "exact_head_dim": False, "box_channels": 0, "pooled_slots": 0,
-                               "coord_channels": False}
+                               "coord_channels": False, "grounding": False}
 
 
 # Box-mask channels of the profiles: the ``shapes`` world's layouts hold 1-4 boxes.
@@ -84,6 +84,11 @@ class FlowConfig:
         box_channels: also give the UNet each layout box as a binary mask channel
             beside the image, in prompt order (:mod:`.box_maps`); the most boxes a
             prompt may have (0 = off; the ``shapes`` layouts hold up to 4).
+        grounding: also give the UNet a grounding map beside the image: every
+            planned object's box painted with its colour and shape
+            (:mod:`.grounding`; GLIGEN's grounding input as a spatial map). The
+            model is trained on each image's true scene and sampled behind a
+            planner (``flow-grounded``, :mod:`genlab.generators.planned`).
         coord_channels: also give the UNet two fixed channels holding each cell's
             x and y coordinate in [-1, 1] (CoordConv, Liu et al., 2018), so that its
             convolutions know where in the image they are: "left of" and "above"
@@ -139,6 +144,7 @@ class FlowConfig:
     box_bins: int = 16
     box_channels: int = 0
     coord_channels: bool = False
+    grounding: bool = False
     categories: tuple[str, ...] = vocab.CATEGORIES
     train_steps: int = 5400
     batch_size: int = 32
@@ -175,6 +181,18 @@ class FlowConfig:
         ``layout`` from 0.01 to 0.16 / 0.21 in two seeds at 2,700 steps, and no
         category lost (session 5, docs/results.md)."""
         return cls(box_channels=LAYOUT_BOX_CHANNELS)
+
+    @classmethod
+    def grounded(cls) -> FlowConfig:
+        """The default profile with a grounding map instead of box masks: the model of
+        ``flow-grounded`` (issue 3's layout planning + grounded generation), trained
+        at the same steps, batch and backbone as :meth:`default`."""
+        return cls(grounding=True)
+
+    @classmethod
+    def grounded_smoke(cls) -> FlowConfig:
+        """:meth:`smoke` with a grounding map (tests)."""
+        return dataclasses.replace(cls.smoke(), box_channels=0, grounding=True)
 
     @classmethod
     def smoke(cls) -> FlowConfig:
@@ -238,6 +256,8 @@ def _validate(c: FlowConfig) -> None:
     if isinstance(c.box_channels, bool) or not isinstance(c.box_channels, int) \
             or c.box_channels < 0:
         raise InputError(f"box_channels must be an int >= 0, got {c.box_channels!r}")
+    if not isinstance(c.grounding, bool):
+        raise InputError(f"grounding must be true or false, got {c.grounding!r}")
     if not isinstance(c.coord_channels, bool):
         raise InputError(f"coord_channels must be true or false, got {c.coord_channels!r}")
     if c.exact_head_dim:

@@ -20,6 +20,7 @@ import torch
 from genlab.contracts import BoxList, Generation, check_request
 from genlab.errors import GenlabError, InputError
 from genlab.generators.flow import checkpoint
+from genlab.generators.flow.grounding import Grounding, from_layout
 from genlab.generators.flow.model import FlowModel
 from genlab.generators.flow.objective import tensor_to_images
 from genlab.generators.flow.sampling import get_sampler, time_grid
@@ -72,16 +73,24 @@ class FlowGenerator:
 
     @torch.no_grad()
     def generate(self, prompts: Sequence[str], seeds: Sequence[int], *,
-                 boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> Generation:
-        """One ``(size, size, 3) uint8`` image per (prompt, seed) -> Generation."""
+                 boxes: Sequence[BoxList | None] | None = None, size: int = 32,
+                 grounding: Sequence[Grounding | None] | None = None) -> Generation:
+        """One ``(size, size, 3) uint8`` image per (prompt, seed) -> Generation.
+
+        ``grounding`` (grounded models only, beyond the Generator contract): the plan
+        of each prompt (:mod:`.grounding`); a row without one takes its layout
+        boxes' grounding, and a grounded model asked for a prompt with neither is an
+        InputError (the ``flow-grounded`` generator's planner makes the plans)."""
         boxes_ = self._check(prompts, seeds, boxes, size)
+        plans = self._plans(prompts, boxes_, grounding)
         torch.set_flush_denormal(True)  # denormals slow x86 CPUs several-fold (see train.py)
         ids, mask = self.model.tokenizer.encode(list(prompts), boxes_)  # ParseError on bad words
         timings = {"text_encoding": 0.0, "backbone": 0.0, "sampler": 0.0}
         out = []
         for lo in range(0, len(prompts), self.batch_size):
             sl = slice(lo, lo + self.batch_size)
-            out.append(self._batch(ids[sl], mask[sl], list(seeds[sl]), timings))
+            out.append(self._batch(ids[sl], mask[sl], list(seeds[sl]), timings,
+                                   None if plans is None else plans[sl]))
         images = np.concatenate(out) if out else np.zeros((0, size, size, 3), np.uint8)
         return Generation(images, timings)
 
@@ -94,6 +103,26 @@ class FlowGenerator:
                              f"{self.config.image_size} or train a config with image_size={size}")
         return checked
 
+    def _plans(self, prompts: Sequence[str], boxes: list[BoxList | None],
+               grounding: Sequence[Grounding | None] | None) -> list[Grounding] | None:
+        """One grounding per prompt for a grounded model, None for any other."""
+        if not self.config.grounding:
+            if grounding is not None:
+                raise InputError(f"this flow model ({self.checkpoint}) takes no grounding; "
+                                 "train a config with grounding=True (FlowConfig.grounded)")
+            return None
+        given = [None] * len(prompts) if grounding is None else list(grounding)
+        if len(given) != len(prompts):
+            raise InputError(f"{len(prompts)} prompts but {len(given)} groundings")
+        plans = []
+        for p, b, g in zip(prompts, boxes, given, strict=True):
+            if g is None and b is None:
+                raise InputError(f"prompt {p!r} comes with no plan: a grounded flow model "
+                                 "draws a plan (grounding) or layout boxes; the flow-grounded "
+                                 "generator's planner makes one for any prompt")
+            plans.append(tuple(g) if g is not None else from_layout(p, b or ()))
+        return plans
+
     def _noise(self, seeds: list[int]) -> torch.Tensor:
         """Initial noise ``(n, 3, H, W)``: row i from its own seeded generator, so it does
         not depend on what else is in the batch."""
@@ -102,23 +131,26 @@ class FlowGenerator:
                             for x in seeds])
 
     def _batch(self, ids: torch.Tensor, mask: torch.Tensor, seeds: list[int],
-               timings: dict[str, float]) -> np.ndarray:
+               timings: dict[str, float], plans: list[Grounding] | None) -> np.ndarray:
         t0 = time.perf_counter()
         states, smask = self.model.encode(ids, mask)
         boxes = self.model.box_maps(ids)
+        maps = None if plans is None else self.model.grounding_maps(plans)
         w = self.guidance
         if w != 1.0:  # one call for both CFG branches: [cond; uncond]
             null_s, null_m = self.model.text.null_condition(len(seeds), states.shape[1])
             states, smask = torch.cat([states, null_s]), torch.cat([smask, null_m])
             if boxes is not None:  # the null condition has no boxes
                 boxes = torch.cat([boxes, torch.zeros_like(boxes)])
+            if maps is not None:  # nor a plan
+                maps = torch.cat([maps, torch.zeros_like(maps)])
         timings["text_encoding"] += time.perf_counter() - t0
 
         def velocity(x: torch.Tensor, t: float) -> torch.Tensor:
             tb = time.perf_counter()
             xx = torch.cat([x, x]) if w != 1.0 else x
             v = self.model.velocity(xx, torch.full((xx.shape[0],), t), states, smask,
-                                    boxes=boxes)
+                                    boxes=boxes, grounding=maps)
             if w != 1.0:
                 v_c, v_u = v.chunk(2)
                 v = v_u + w * (v_c - v_u)

@@ -6,8 +6,9 @@ pixel-unshuffled image (space-to-depth, Shi et al., 2016): a 32x32x3 image is
 a lossless 16x16x12 "latent", which cuts the cost ~4x, the same trade as the
 patching of simple diffusion (Hoogeboom et al., 2023). Text states from
 :class:`TextEncoder` enter by cross-attention with ``encoder_attention_mask``;
-layout boxes also enter as mask channels beside the image (:mod:`.box_maps`), and
-optionally two coordinate channels (CoordConv).
+layout boxes also enter as mask channels beside the image (:mod:`.box_maps`),
+a grounded model's plan as a grounding map (:mod:`.grounding`), and optionally
+two coordinate channels (CoordConv).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from torch import nn
 from genlab.errors import InputError
 from genlab.generators.flow.box_maps import box_maps
 from genlab.generators.flow.config import FlowConfig
+from genlab.generators.flow.grounding import GROUNDING_CHANNELS, Grounding, grounding_maps
 from genlab.generators.flow.text_encoder import TextEncoder
 from genlab.generators.flow.tokenizer import Tokenizer
 
@@ -35,7 +37,8 @@ def build_unet(c: FlowConfig) -> UNet2DConditionModel:
     channels = 3 * c.patch**2
     return UNet2DConditionModel(
         sample_size=c.image_size // c.patch,
-        in_channels=channels + c.box_channels + 2 * c.coord_channels,
+        in_channels=(channels + c.box_channels + 2 * c.coord_channels
+                     + GROUNDING_CHANNELS * c.grounding),
         out_channels=channels,
         block_out_channels=c.block_out_channels, layers_per_block=c.layers_per_block,
         down_block_types=down, up_block_types=up, cross_attention_dim=c.text_dim,
@@ -107,20 +110,32 @@ class FlowModel(nn.Module):
         return box_maps(ids, self.tokenizer.first_bin, c.box_bins, c.box_channels,
                         c.image_size // c.patch)
 
+    def grounding_maps(self, groundings: list[Grounding]) -> torch.Tensor:
+        """The grounding maps of ``groundings`` at the UNet's resolution
+        ``(n, GROUNDING_CHANNELS, H / patch, W / patch)`` (:mod:`.grounding`)."""
+        return grounding_maps(groundings, self.config.image_size // self.config.patch)
+
     def velocity(self, x: torch.Tensor, t: torch.Tensor, states: torch.Tensor,
                  mask: torch.Tensor, pooled_keep: torch.Tensor | None = None,
-                 boxes: torch.Tensor | None = None) -> torch.Tensor:
+                 boxes: torch.Tensor | None = None,
+                 grounding: torch.Tensor | None = None) -> torch.Tensor:
         """x ``(n, 3, H, W)``, t ``(n,)`` in [0, 1] (1 = noise) -> v ``(n, 3, H, W)``;
         ``pooled_keep`` ``(n,) bool`` (training only) zeroes the pooled text where False;
         ``boxes``: :meth:`box_maps` (zeros for the null condition), required exactly
-        when the config has ``box_channels``."""
+        when the config has ``box_channels``; ``grounding``: :meth:`grounding_maps`
+        (zeros for the null condition), required exactly when it has ``grounding``."""
         p = self.config.patch
         z = F.pixel_unshuffle(x, p) if p > 1 else x
         if (boxes is None) != (self.config.box_channels == 0):
             raise InputError(f"this model takes box_channels={self.config.box_channels} "
                              f"box maps; got {None if boxes is None else tuple(boxes.shape)}")
+        if (grounding is None) == self.config.grounding:
+            raise InputError(f"this model takes grounding={self.config.grounding} maps; got "
+                             f"{None if grounding is None else tuple(grounding.shape)}")
         if boxes is not None:
             z = torch.cat([z, boxes.to(z.dtype)], dim=1)
+        if grounding is not None:
+            z = torch.cat([z, grounding.to(z.dtype)], dim=1)
         if self.config.coord_channels:
             z = torch.cat([z, coord_maps(z.shape[0], z.shape[-1]).to(z)], dim=1)
         # The UNet's sinusoidal timestep embedding is tuned for 0..1000.

@@ -54,8 +54,10 @@ def logit_normal(n: int, mean: float, std: float, generator: torch.Generator) ->
 def flow_loss(model: FlowModel, x0: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor, *,
               t_mean: float, t_std: float, cfg_dropout: float,
               generator: torch.Generator, t_floor: float = 0.0,
-              pooled_dropout: float = 0.0) -> torch.Tensor:
-    """Rectified-flow MSE for one batch: x0 ``(n, 3, H, W)`` in [-1, 1], tokens ``(n, L)``."""
+              pooled_dropout: float = 0.0,
+              grounding: torch.Tensor | None = None) -> torch.Tensor:
+    """Rectified-flow MSE for one batch: x0 ``(n, 3, H, W)`` in [-1, 1], tokens ``(n, L)``,
+    ``grounding`` the images' grounding maps when the model takes them."""
     n = x0.shape[0]
     t = logit_normal(n, t_mean, t_std, generator)
     eps = torch.randn(x0.shape, generator=generator)
@@ -69,7 +71,10 @@ def flow_loss(model: FlowModel, x0: torch.Tensor, ids: torch.Tensor, mask: torch
     boxes = model.box_maps(ids)
     if boxes is not None:  # the null condition has no boxes either
         boxes = boxes * (~drop).to(boxes.dtype)[:, None, None, None]
-    v = model.velocity(x_t, t, states, smask, pooled_keep=keep, boxes=boxes)
+    if grounding is not None:  # nor a plan
+        grounding = grounding * (~drop).to(grounding.dtype)[:, None, None, None]
+    v = model.velocity(x_t, t, states, smask, pooled_keep=keep, boxes=boxes,
+                       grounding=grounding)
     err = ((v - (eps - x0)) ** 2).mean(dim=(1, 2, 3))
     if t_floor > 0.0:
         err = err * (t / t.clamp(min=t_floor)) ** 2

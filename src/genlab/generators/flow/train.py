@@ -43,6 +43,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from genlab.errors import CheckpointError, InputError
 from genlab.generators.flow import checkpoint
 from genlab.generators.flow.config import FlowConfig
+from genlab.generators.flow.grounding import scene_maps
 from genlab.generators.flow.model import FlowModel
 from genlab.generators.flow.objective import flow_loss, images_to_tensor
 from genlab.worlds.shapes.world import ShapesWorld, TrainingBatch
@@ -211,9 +212,13 @@ def _train_step(run: _Run) -> float:
     c = run.config
     batch = _batch(c, run.rng)
     ids, mask = run.model.tokenizer.encode(batch.prompts, batch.boxes)
+    # A grounded model learns from each image's true scene (the plan a perfect
+    # planner would make); sampling takes the planner's scene instead.
+    grounding = (scene_maps(batch.scenes, c.image_size // c.patch) if c.grounding else None)
     loss = flow_loss(run.model, images_to_tensor(batch.images), ids, mask, t_mean=c.t_mean,
                      t_std=c.t_std, cfg_dropout=c.cfg_dropout, generator=run.noise,
-                     t_floor=c.loss_t_floor, pooled_dropout=c.pooled_dropout)
+                     t_floor=c.loss_t_floor, pooled_dropout=c.pooled_dropout,
+                     grounding=grounding)
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     value = _all_reduce_mean(run, loss) if run.distributed else float(loss.detach())

@@ -19,6 +19,7 @@ import numpy as np
 
 from genlab.errors import InputError, SpecError, suggest
 from genlab.worlds.shapes import grammar, sampling, vocab
+from genlab.worlds.shapes.arrays import SceneArrays
 from genlab.worlds.shapes.render import check_size, render, render_arrays
 from genlab.worlds.shapes.spec import Box, PromptSpec, Scene
 from genlab.worlds.shapes.splits import SPLIT_SEEDS, SPLITS, check_split
@@ -42,12 +43,14 @@ class TrainingBatch:
         boxes: the layout boxes a generator is given (``layout`` specs), else ``None``.
         images: ``(n, size, size, 3) uint8``, one realisation of each spec.
         specs: the ground truth.
+        scenes: the rendered scenes (exact boxes and kinds of every object).
     """
 
     prompts: list[str]
     boxes: list[tuple[Box, ...] | None]
     images: np.ndarray
     specs: list[PromptSpec]
+    scenes: SceneArrays
 
 
 def _check_count(n: object) -> int:
@@ -135,6 +138,7 @@ class ShapesWorld:
         for i, b in zip(named.tolist(), rng.integers(len(_BACKGROUND_NAMES), size=named.size),
                         strict=True):
             specs[i] = dataclasses.replace(specs[i], background=_BACKGROUND_NAMES[b])
-        images = render_arrays(sampling.realize_batch(specs, rng, "train"), size)
+        scenes = sampling.realize_batch(specs, rng, "train")
         return TrainingBatch(prompts=[grammar.prompt(s) for s in specs],
-                             boxes=[s.boxes for s in specs], images=images, specs=specs)
+                             boxes=[s.boxes for s in specs], images=render_arrays(scenes, size),
+                             specs=specs, scenes=scenes)
