@@ -55,6 +55,10 @@ def run_one(overrides: dict, steps: int, out: Path, prompts: int, guidance: floa
         train_s = float(list(csv.DictReader(f))[-1]["elapsed_s"])
     world, judge = ShapesWorld(), SceneJudge()
     gen = FlowGenerator(ckpt, steps=20, guidance=guidance)
+    if config.grounding:  # a grounded model draws the whole-scene planner's plans
+        from genlab.generators.planned import GroundedGenerator
+
+        gen = GroundedGenerator(gen, name="flow-grounded")
     acc = accuracy(gen, world, judge, dev_specs(world, prompts))
     return {"overrides": overrides, "train_steps": config.train_steps,
             "train_s": round(train_s, 1),

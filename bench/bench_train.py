@@ -47,7 +47,6 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from genlab.generators.flow.config import FlowConfig
 from genlab.generators.flow.model import FlowModel
-from genlab.generators.flow.objective import flow_loss, images_to_tensor
 from genlab.generators.flow.train import _Run
 
 T = importlib.import_module("genlab.generators.flow.train")
@@ -68,11 +67,8 @@ def matmul_gflops(n: int, repeats: int = 5) -> float:
 def step_flops(run: _Run, config: FlowConfig) -> int:
     """FLOPs of one forward + backward of the training loss."""
     batch = T._batch(config, run.rng)
-    ids, mask = run.model.tokenizer.encode(batch.prompts, batch.boxes)
     with FlopCounterMode(display=False) as counter:
-        loss = flow_loss(run.model, images_to_tensor(batch.images), ids, mask,
-                         t_mean=0.0, t_std=1.0, cfg_dropout=0.1, generator=run.noise)
-        loss.backward()
+        T._loss(run, batch).backward()
     run.optimizer.zero_grad(set_to_none=True)
     return int(counter.get_total_flops())
 

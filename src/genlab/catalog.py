@@ -23,7 +23,7 @@ TRACKS: Registry[Any] = Registry("track")
 # Which generators are controls (scored beside every generator) and which are
 # the default models `genlab run` evaluates.
 CONTROLS: tuple[str, ...] = ("oracle", "random-scene")
-DEFAULT_GENERATORS: tuple[str, ...] = ("flow",)
+DEFAULT_GENERATORS: tuple[str, ...] = ("flow", "flow-grounded")
 
 
 def _oracle(**_: Any) -> Generator:

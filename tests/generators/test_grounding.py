@@ -115,6 +115,14 @@ def test_the_planner_rejects_what_the_grammar_rejects() -> None:
         plan_scene("eight red circles and a blue square", 0)
     with pytest.raises(ParseError, match="blorp"):
         plan_scene("a blorp circle", 0)
+    with pytest.raises(ParseError, match="overlap"):
+        plan_scene("a red circle and a blue square",
+                   0, (Box(0.1, 0.1, 0.5, 0.5), Box(0.3, 0.3, 0.7, 0.7)))
+    given = (Box(0.1, 0.1, 0.4, 0.4), Box(0.5, 0.5, 0.9, 0.9))
+    kept = plan_scene("a red circle and a blue square", 0, given)
+    assert kept.boxes == given
+    for o, b in zip(kept.grounding, given, strict=True):
+        assert (o.box.x0, o.box.y0, o.box.x1, o.box.y1) == pytest.approx((b.x0, b.y0, b.x1, b.y1))
 
 
 @pytest.fixture(scope="module")

@@ -208,17 +208,22 @@ def _all_reduce_mean(run: _Run, loss: torch.Tensor) -> float:
     return float(flat[-1])
 
 
-def _train_step(run: _Run) -> float:
+def _loss(run: _Run, batch: TrainingBatch) -> torch.Tensor:
+    """The training loss of one batch (the forward pass of a step)."""
     c = run.config
-    batch = _batch(c, run.rng)
     ids, mask = run.model.tokenizer.encode(batch.prompts, batch.boxes)
     # A grounded model learns from each image's true scene (the plan a perfect
     # planner would make); sampling takes the planner's scene instead.
     grounding = (scene_maps(batch.scenes, c.image_size // c.patch) if c.grounding else None)
-    loss = flow_loss(run.model, images_to_tensor(batch.images), ids, mask, t_mean=c.t_mean,
+    return flow_loss(run.model, images_to_tensor(batch.images), ids, mask, t_mean=c.t_mean,
                      t_std=c.t_std, cfg_dropout=c.cfg_dropout, generator=run.noise,
                      t_floor=c.loss_t_floor, pooled_dropout=c.pooled_dropout,
                      grounding=grounding)
+
+
+def _train_step(run: _Run) -> float:
+    c = run.config
+    loss = _loss(run, _batch(c, run.rng))
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     value = _all_reduce_mean(run, loss) if run.distributed else float(loss.detach())
