@@ -6,14 +6,16 @@ every combination of ``--guidance``, ``--samplers`` and ``--steps``. This is
 how the ``flow`` generator's sampling defaults are chosen: on ``dev``, never
 on ``test``. ``--planner`` also (``both``) or only (``on``) scores the model
 behind the grammar's layout planner (``flow-planned``, LMD analog), on the
-same prompts and seeds. A grounded checkpoint (``grounding=True``) is always
-scored behind the whole-scene planner (``flow-grounded``), its only use.
+same prompts and seeds; ``--compose`` adds rows with composable guidance
+(``flow-composed``; ``--planner none --compose`` scores only those). A grounded
+checkpoint (``grounding=True``) is always scored behind the whole-scene planner
+(``flow-grounded``), its only use.
 Several ``--checkpoint`` folders give accuracy against training compute (the
 step of each is read from its ``meta.json``).
 
     python bench/bench_guidance.py [--checkpoint genlab-out/models/flow-<key> ...] \\
         [--guidance 2 3 4 5] [--samplers euler heun] [--steps 20] [--prompts 64]
-        [--planner off|on|both]
+        [--planner off|on|both|none] [--compose]
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ def _wrap(flow: FlowGenerator, planner: str) -> Generator:
         return PlannedGenerator(flow, flow.config.box_channels, name="flow-planned")
     if planner == "scene":
         return GroundedGenerator(flow, name="flow-grounded")
+    if planner == "compose":
+        return FlowGenerator.from_model(flow.model, steps=flow.steps, sampler=flow.sampler,
+                                        guidance=flow.guidance, compose=True)
     return flow
 
 
@@ -54,8 +59,10 @@ def main() -> int:
     ap.add_argument("--steps", type=int, nargs="+", default=[20])
     ap.add_argument("--prompts", type=int, default=64, help="dev prompts per category")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--planner", choices=("off", "on", "both"), default="off",
+    ap.add_argument("--planner", choices=("off", "on", "both", "none"), default="off",
                     help="score the model behind the layout planner too (both) or only (on)")
+    ap.add_argument("--compose", action="store_true",
+                    help="also score the model with composable guidance (flow-composed)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.checkpoint is None:
@@ -65,7 +72,8 @@ def main() -> int:
     print(f"flow on dev, {args.prompts} prompts per category, one image each")
     print(f"{'step':>5} {'planner':<7} {'sampler':<7} {'steps':>5} {'w':>4} "
           + " ".join(f"{c:>9}" for c in CATEGORIES) + f" {'mean':>6} {'s/img':>6}")
-    planners = {"off": ("off",), "on": ("on",), "both": ("off", "on")}[args.planner]
+    planners = {"off": ("off",), "on": ("on",), "both": ("off", "on"),
+                "none": ()}[args.planner] + (("compose",) if args.compose else ())
     for ckpt in args.checkpoint:
         path = checkpoint.resolve(ckpt)
         step = json.loads((path / "meta.json").read_text())["step"]

@@ -19,7 +19,7 @@ import torch
 
 from genlab.contracts import BoxList, Generation, check_request
 from genlab.errors import GenlabError, InputError
-from genlab.generators.flow import checkpoint
+from genlab.generators.flow import checkpoint, composition
 from genlab.generators.flow.grounding import Grounding, from_layout
 from genlab.generators.flow.model import FlowModel
 from genlab.generators.flow.objective import tensor_to_images
@@ -31,7 +31,9 @@ class FlowGenerator:
 
     Options: ``steps`` (sampler steps, >= 1), ``sampler`` (a name in
     :data:`genlab.generators.flow.sampling.SAMPLERS`), ``guidance`` (CFG scale
-    w; 1 disables the unconditional branch), ``batch_size`` (images per model call).
+    w; 1 disables the unconditional branch), ``batch_size`` (images per model call),
+    ``compose`` (composable guidance, :mod:`.composition`: binding and multi prompts
+    as one term per object group, negation as the prompt minus the forbidden kind).
     The default guidance 2.0 had the best mean dev accuracy of w in 1..5 for the
     default model (bench/bench_guidance.py, docs/results.md): stronger guidance
     sharpens single objects a little but costs counting and negation much more.
@@ -41,25 +43,33 @@ class FlowGenerator:
 
     def __init__(self, checkpoint_dir: str | os.PathLike[str], *, steps: int = 20,
                  sampler: str = "euler", guidance: float = 2.0, batch_size: int = 64,
-                 ema: bool = True) -> None:
+                 ema: bool = True, compose: bool = False) -> None:
         path = checkpoint.resolve(checkpoint_dir)
         self._configure(checkpoint.load_model(path, ema=ema), path, steps, sampler, guidance,
-                        batch_size)
+                        batch_size, compose)
 
     @classmethod
     def from_model(cls, model: FlowModel, *, steps: int = 20, sampler: str = "euler",
-                   guidance: float = 2.0, batch_size: int = 64) -> FlowGenerator:
+                   guidance: float = 2.0, batch_size: int = 64,
+                   compose: bool = False) -> FlowGenerator:
         """Wrap an in-memory model (tests, benchmarks) without a checkpoint."""
         self = cls.__new__(cls)
-        self._configure(model, Path("<in-memory>"), steps, sampler, guidance, batch_size)
+        self._configure(model, Path("<in-memory>"), steps, sampler, guidance, batch_size,
+                        compose)
         return self
 
     def _configure(self, model: FlowModel, path: Path, steps: int, sampler: str,
-                   guidance: float, batch_size: int) -> None:
+                   guidance: float, batch_size: int, compose: bool) -> None:
         time_grid(steps)  # validates
         get_sampler(sampler)  # validates, with close-match suggestions
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be an int >= 1, got {batch_size!r}")
+        if not isinstance(compose, bool):
+            raise InputError(f"compose must be true or false, got {compose!r}")
+        if compose and model.config.grounding:
+            raise InputError("compose: a grounded model draws a plan, which already names "
+                             "every object; composable guidance is for text-only models")
+        self.compose = compose
         self.checkpoint, self.model, self.config = path, model.eval(), model.config
         self.steps, self.sampler, self.guidance = steps, sampler, float(guidance)
         self.batch_size = batch_size
@@ -67,7 +77,11 @@ class FlowGenerator:
     def describe(self) -> dict[str, object]:
         """The sampling options that, with ``config``, decide the images (a track's
         run hash includes them, so runs at another guidance are never mixed)."""
-        return {"steps": self.steps, "sampler": self.sampler, "guidance": self.guidance}
+        d: dict[str, object] = {"steps": self.steps, "sampler": self.sampler,
+                                "guidance": self.guidance}
+        if self.compose:  # only when on, so that existing runs keep their hash
+            d["compose"] = True
+        return d
 
     # ------------------------------------------------------------ contract
 
@@ -84,13 +98,35 @@ class FlowGenerator:
         boxes_ = self._check(prompts, seeds, boxes, size)
         plans = self._plans(prompts, boxes_, grounding)
         torch.set_flush_denormal(True)  # denormals slow x86 CPUs several-fold (see train.py)
-        ids, mask = self.model.tokenizer.encode(list(prompts), boxes_)  # ParseError on bad words
         timings = {"text_encoding": 0.0, "backbone": 0.0, "sampler": 0.0}
+        if self.compose:
+            return self._composed(prompts, seeds, boxes_, size, timings)
+        ids, mask = self.model.tokenizer.encode(list(prompts), boxes_)  # ParseError on bad words
         out = []
         for lo in range(0, len(prompts), self.batch_size):
             sl = slice(lo, lo + self.batch_size)
             out.append(self._batch(ids[sl], mask[sl], list(seeds[sl]), timings,
                                    None if plans is None else plans[sl]))
+        images = np.concatenate(out) if out else np.zeros((0, size, size, 3), np.uint8)
+        return Generation(images, timings)
+
+    def _composed(self, prompts: Sequence[str], seeds: Sequence[int],
+                  boxes: list[BoxList | None], size: int,
+                  timings: dict[str, float]) -> Generation:
+        """Composable guidance (:mod:`.composition`): every prompt's terms, batched by
+        image, one backbone row per term plus the shared unconditional row."""
+        per_prompt = [composition.terms(p, b, self.guidance)
+                      for p, b in zip(prompts, boxes, strict=True)]
+        out = []
+        for lo in range(0, len(prompts), self.batch_size):
+            chosen = per_prompt[lo:lo + self.batch_size]
+            flat = [(i, t) for i, ts in enumerate(chosen) for t in ts]
+            ids, mask = self.model.tokenizer.encode([t.prompt for _, t in flat],
+                                                    [t.boxes for _, t in flat])
+            rows = (torch.tensor([i for i, _ in flat]),
+                    torch.tensor([t.weight for _, t in flat], dtype=torch.float32))
+            out.append(self._batch(ids, mask, list(seeds[lo:lo + self.batch_size]), timings,
+                                   None, rows))
         images = np.concatenate(out) if out else np.zeros((0, size, size, 3), np.uint8)
         return Generation(images, timings)
 
@@ -131,27 +167,40 @@ class FlowGenerator:
                             for x in seeds])
 
     def _batch(self, ids: torch.Tensor, mask: torch.Tensor, seeds: list[int],
-               timings: dict[str, float], plans: list[Grounding] | None) -> np.ndarray:
+               timings: dict[str, float], plans: list[Grounding] | None,
+               rows: tuple[torch.Tensor, torch.Tensor] | None = None) -> np.ndarray:
+        """Sample one batch. ``ids``/``mask`` hold one row per image, or with ``rows``
+        (composable guidance: each row's image index in the batch and its weight)
+        one row per term."""
         t0 = time.perf_counter()
         states, smask = self.model.encode(ids, mask)
         boxes = self.model.box_maps(ids)
         maps = None if plans is None else self.model.grounding_maps(plans)
         w = self.guidance
-        if w != 1.0:  # one call for both CFG branches: [cond; uncond]
+        uncond = w != 1.0 or rows is not None
+        if uncond:  # one call for every branch: [cond rows; uncond]
             null_s, null_m = self.model.text.null_condition(len(seeds), states.shape[1])
             states, smask = torch.cat([states, null_s]), torch.cat([smask, null_m])
             if boxes is not None:  # the null condition has no boxes
-                boxes = torch.cat([boxes, torch.zeros_like(boxes)])
+                boxes = torch.cat([boxes, torch.zeros(len(seeds), *boxes.shape[1:])])
             if maps is not None:  # nor a plan
                 maps = torch.cat([maps, torch.zeros_like(maps)])
         timings["text_encoding"] += time.perf_counter() - t0
 
         def velocity(x: torch.Tensor, t: float) -> torch.Tensor:
             tb = time.perf_counter()
-            xx = torch.cat([x, x]) if w != 1.0 else x
+            if rows is None:
+                xx = torch.cat([x, x]) if uncond else x
+            else:
+                xx = torch.cat([x[rows[0]], x])
             v = self.model.velocity(xx, torch.full((xx.shape[0],), t), states, smask,
                                     boxes=boxes, grounding=maps)
-            if w != 1.0:
+            if rows is not None:  # v_u + sum_i w_i (v_i - v_u), per image
+                img, weight = rows
+                v_c, v_u = v[:len(img)], v[len(img):]
+                delta = weight[:, None, None, None] * (v_c - v_u[img])
+                v = v_u + torch.zeros_like(v_u).index_add_(0, img, delta)
+            elif uncond:
                 v_c, v_u = v.chunk(2)
                 v = v_u + w * (v_c - v_u)
             timings["backbone"] += time.perf_counter() - tb
