@@ -7,7 +7,9 @@ how the ``flow`` generator's sampling defaults are chosen: on ``dev``, never
 on ``test``. ``--planner`` also (``both``) or only (``on``) scores the model
 behind the grammar's layout planner (``flow-planned``, LMD analog), on the
 same prompts and seeds; ``--compose`` adds rows with composable guidance
-(``flow-composed``; ``--planner none --compose`` scores only those). A grounded
+(``flow-composed``; ``--planner none --compose`` scores only those), and
+``--best-of 1 2 4`` rows of best-of-N with the learned verifier
+(``flow-verified``): accuracy against N. A grounded
 checkpoint (``grounding=True``) is always scored behind the whole-scene planner
 (``flow-grounded``), its only use.
 Several ``--checkpoint`` folders give accuracy against training compute (the
@@ -44,6 +46,13 @@ def _wrap(flow: FlowGenerator, planner: str) -> Generator:
         return PlannedGenerator(flow, flow.config.box_channels, name="flow-planned")
     if planner == "scene":
         return GroundedGenerator(flow, name="flow-grounded")
+    if planner.startswith("best"):  # best-of-N with the learned verifier (flow-verified)
+        from genlab.generators.verified import VerifiedGenerator
+        from genlab.generators.verifier import VerifierConfig, ensure_verifier
+
+        vconfig = VerifierConfig()
+        net = ensure_verifier(vconfig, paths.models_dir())
+        return VerifiedGenerator(flow, net, vconfig, int(planner[4:]), name="flow-verified")
     if planner == "compose":
         return FlowGenerator.from_model(flow.model, steps=flow.steps, sampler=flow.sampler,
                                         guidance=flow.guidance, compose=True)
@@ -63,6 +72,8 @@ def main() -> int:
                     help="score the model behind the layout planner too (both) or only (on)")
     ap.add_argument("--compose", action="store_true",
                     help="also score the model with composable guidance (flow-composed)")
+    ap.add_argument("--best-of", type=int, nargs="*", default=[],
+                    help="also score best-of-N with the learned verifier, for each N")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.checkpoint is None:
@@ -73,7 +84,8 @@ def main() -> int:
     print(f"{'step':>5} {'planner':<7} {'sampler':<7} {'steps':>5} {'w':>4} "
           + " ".join(f"{c:>9}" for c in CATEGORIES) + f" {'mean':>6} {'s/img':>6}")
     planners = {"off": ("off",), "on": ("on",), "both": ("off", "on"),
-                "none": ()}[args.planner] + (("compose",) if args.compose else ())
+                "none": ()}[args.planner] + (("compose",) if args.compose else ()) \
+        + tuple(f"best{n}" for n in args.best_of)
     for ckpt in args.checkpoint:
         path = checkpoint.resolve(ckpt)
         step = json.loads((path / "meta.json").read_text())["step"]

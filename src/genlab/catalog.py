@@ -80,6 +80,21 @@ def _flow_grounded(*, profile: str = "default", cache_dir: Path | None = None,
     return GroundedGenerator(inner, name="flow-grounded")
 
 
+def _flow_verified(*, profile: str = "default", cache_dir: Path | None = None,
+                   progress: bool = True, n: int = 4, **options: Any) -> Generator:
+    """``flow`` drawn ``n`` times per prompt, a learned verifier keeping the best
+    (best-of-N over initial noise, issue 3); trains and caches the verifier first."""
+    from genlab import paths
+    from genlab.generators.flow.entry import load_flow
+    from genlab.generators.verified import VerifiedGenerator
+    from genlab.generators.verifier import VerifierConfig, ensure_verifier
+
+    inner = load_flow(profile=profile, cache_dir=cache_dir, progress=progress, **options)
+    vconfig = VerifierConfig.smoke() if profile == "smoke" else VerifierConfig()
+    net = ensure_verifier(vconfig, Path(cache_dir or paths.models_dir()), progress=progress)
+    return VerifiedGenerator(inner, net, vconfig, n, name="flow-verified")
+
+
 def _shapes(**_: Any) -> Any:
     from genlab.worlds.shapes.world import ShapesWorld
 
@@ -100,6 +115,7 @@ GENERATORS.register("flow", _flow)
 GENERATORS.register("flow-planned", _flow_planned)
 GENERATORS.register("flow-grounded", _flow_grounded)
 GENERATORS.register("flow-composed", _flow_composed)
+GENERATORS.register("flow-verified", _flow_verified)
 
 
 def _control(**_: Any) -> Any:
