@@ -21,6 +21,7 @@ lies outside its box.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -36,7 +37,7 @@ from torch import nn
 
 from genlab.contracts import BoxList
 from genlab.errors import CheckpointError, InputError
-from genlab.generators.flow.grounding import _coverage
+from genlab.generators.flow.grounding import coverage, object_boxes
 from genlab.worlds.shapes import grammar, vocab
 from genlab.worlds.shapes.arrays import SHAPE_NAMES, SceneArrays
 from genlab.worlds.shapes.spec import PromptSpec
@@ -72,8 +73,7 @@ class VerifierConfig:
         return cls(width=8, steps=10, batch_size=8)
 
     def key(self) -> str:
-        import hashlib
-
+        """A short hash of the config (the cache key)."""
         text = json.dumps(asdict(self), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -110,9 +110,9 @@ def density_targets(scenes: SceneArrays, size: int) -> torch.Tensor:
     """``(n, len(KINDS), size, size)``: each object's unit mass spread evenly over the
     cells of its box, in its kind's channel (the density map whose sums are counts)."""
     obj = scenes.objects
-    half = obj["size"] / 2
-    cov_x = _coverage(np.clip(obj["x"] - half, 0, 1), np.clip(obj["x"] + half, 0, 1), size)
-    cov_y = _coverage(np.clip(obj["y"] - half, 0, 1), np.clip(obj["y"] + half, 0, 1), size)
+    box = object_boxes(obj)
+    cov_x = coverage(box[:, 0], box[:, 2], size)
+    cov_y = coverage(box[:, 1], box[:, 3], size)
     cover = cov_y[:, :, None] * cov_x[:, None, :]
     cover /= np.maximum(cover.sum(axis=(1, 2), keepdims=True), 1e-9)
     kind = obj["colour"].astype(np.int64) * len(SHAPE_NAMES) + obj["shape"].astype(np.int64)

@@ -77,7 +77,7 @@ def from_layout(prompt: str, boxes: Sequence[Box]) -> Grounding:
     return tuple(GroundedObject(b, c, s) for b, (c, s) in zip(boxes, kinds, strict=True))
 
 
-def _coverage(lo: np.ndarray, hi: np.ndarray, size: int) -> np.ndarray:
+def coverage(lo: np.ndarray, hi: np.ndarray, size: int) -> np.ndarray:
     """``(..., size)``: the fraction of each of ``size`` equal cells of [0, 1] inside
     [lo, hi] (one axis)."""
     edges = np.arange(size + 1, dtype=np.float64) / size
@@ -93,8 +93,8 @@ def paint(boxes: np.ndarray, colours: np.ndarray, shapes: np.ndarray, size: int)
     into :data:`COLOUR_NAMES` / :data:`SHAPE_NAMES`, ``-1`` for open.
     """
     n, k = boxes.shape[:2]
-    cov_x = _coverage(boxes[..., 0], boxes[..., 2], size)  # (n, k, size)
-    cov_y = _coverage(boxes[..., 1], boxes[..., 3], size)
+    cov_x = coverage(boxes[..., 0], boxes[..., 2], size)  # (n, k, size)
+    cov_y = coverage(boxes[..., 1], boxes[..., 3], size)
     cover = cov_y[..., :, None] * cov_x[..., None, :]  # (n, k, size, size)
     attrs = np.zeros((n, k, GROUNDING_CHANNELS))
     attrs[..., 0] = 1.0
@@ -121,6 +121,14 @@ def grounding_maps(groundings: Sequence[Grounding], size: int) -> torch.Tensor:
     return paint(boxes, colours, shapes, size)
 
 
+def object_boxes(objects: np.ndarray) -> np.ndarray:
+    """``(m, 4)`` (x0, y0, x1, y1) square boxes of object rows
+    (:data:`genlab.worlds.shapes.arrays.OBJECT_DTYPE`), clipped to the image."""
+    half = objects["size"] / 2
+    return np.clip(np.stack([objects["x"] - half, objects["y"] - half,
+                             objects["x"] + half, objects["y"] + half], -1), 0.0, 1.0)
+
+
 def scene_maps(scenes: SceneArrays, size: int) -> torch.Tensor:
     """The maps of rendered training scenes, straight from their arrays (the fast
     path of training; equal to ``grounding_maps`` of ``from_scene`` of each)."""
@@ -132,9 +140,7 @@ def scene_maps(scenes: SceneArrays, size: int) -> torch.Tensor:
     boxes = np.zeros((n, k, 4))
     colours = np.full((n, k), -1, np.int64)
     shapes = np.full((n, k), -1, np.int64)
-    half = obj["size"] / 2
-    boxes[obj["scene"], slot] = np.clip(np.stack([obj["x"] - half, obj["y"] - half,
-                                                  obj["x"] + half, obj["y"] + half], -1), 0, 1)
+    boxes[obj["scene"], slot] = object_boxes(obj)
     colours[obj["scene"], slot] = obj["colour"]
     shapes[obj["scene"], slot] = obj["shape"]
     return paint(boxes, colours, shapes, size)
