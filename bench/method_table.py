@@ -34,7 +34,8 @@ from genlab.store import Store
 from genlab.worlds.shapes.world import ShapesWorld
 
 T = importlib.import_module("genlab.generators.flow.train")
-ORDER = ("flow", "flow-planned", "flow-composed", "flow-grounded", "oracle", "random-scene")
+ORDER = ("flow", "flow-planned", "flow-composed", "flow-verified", "flow-grounded", "oracle",
+         "random-scene")
 SUMMARY = ("heldout", "seen", "overall")
 
 
