@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import time
 
 import numpy as np
@@ -34,6 +33,7 @@ from dev_accuracy import CATEGORIES, accuracy, dev_specs
 from genlab import paths
 from genlab.contracts import Generator
 from genlab.generators.flow import FlowConfig, FlowGenerator, checkpoint
+from genlab.generators.flow.train import run_dir
 from genlab.generators.planned import GroundedGenerator, PlannedGenerator
 from genlab.judges.scene import SceneJudge
 from genlab.worlds.shapes.world import ShapesWorld
@@ -77,7 +77,7 @@ def main() -> int:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.checkpoint is None:
-        args.checkpoint = [str(paths.models_dir() / f"flow-{FlowConfig.default().key()}")]
+        args.checkpoint = [str(run_dir(FlowConfig.default(), paths.models_dir()))]
     world, judge = ShapesWorld(), SceneJudge()
     specs = dev_specs(world, args.prompts)
     print(f"flow on dev, {args.prompts} prompts per category, one image each")
@@ -88,7 +88,7 @@ def main() -> int:
         + tuple(f"best{n}" for n in args.best_of)
     for ckpt in args.checkpoint:
         path = checkpoint.resolve(ckpt)
-        step = json.loads((path / "meta.json").read_text())["step"]
+        step = checkpoint.load_meta(path)["step"]
         print(f"# {path}")
         for sampler, steps, w in itertools.product(args.samplers, args.steps, args.guidance):
             flow = FlowGenerator(path, steps=steps, sampler=sampler, guidance=w)

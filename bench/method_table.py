@@ -61,7 +61,7 @@ def training_cost(config: FlowConfig | None, models: Path) -> tuple[float, float
     run = T._new_run(c)
     with FlopCounterMode(display=False) as counter:
         T._loss(run, T._batch(c, run.rng)).backward()
-    curve = models / f"flow-{config.key()}" / T.CURVE
+    curve = T.run_dir(config, models) / T.CURVE
     with curve.open(newline="") as f:
         seconds = float(list(csv.DictReader(f))[-1]["elapsed_s"])
     return counter.get_total_flops() * config.train_steps / 1e12, seconds

@@ -184,13 +184,13 @@ def train(
     check_profile(profile)
     try:
         from genlab.generators.flow.entry import profile_config
+        from genlab.generators.flow.train import run_dir
         from genlab.generators.flow.train import train as train_flow
     except ImportError as exc:
         raise GenlabError(f"the flow trainer is not available: {exc}") from exc
     config = profile_config(profile, grounded)
     # the folder the flow generator's cache looks in (flow.train.ensure_trained)
-    key = config.key() if hasattr(config, "key") else profile
-    folder = out_dir or paths.models_dir() / f"flow-{key}"
+    folder = out_dir or run_dir(config, paths.models_dir())
     train_flow(config, folder, resume=resume, progress=True)
     out.print(f"model: {folder}")
 

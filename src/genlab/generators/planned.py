@@ -43,7 +43,7 @@ from genlab.errors import InputError, SpecError
 from genlab.generators.flow.generator import FlowGenerator
 from genlab.generators.flow.grounding import Grounding, from_scene
 from genlab.worlds.shapes import grammar, sampling
-from genlab.worlds.shapes.spec import Box, PromptSpec
+from genlab.worlds.shapes.spec import PromptSpec
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,7 @@ def plan(prompt: str, seed: int, max_boxes: int, given: BoxList | None = None) -
     if given is not None or not _plannable(spec, max_boxes):
         return Plan(prompt, given)
     scene = sampling.realize(spec, np.random.default_rng(int(seed)), "dev")
-    boxes = tuple(Box(o.x - o.size / 2, o.y - o.size / 2, o.x + o.size / 2, o.y + o.size / 2)
-                  for o in scene.objects)
+    boxes = tuple(o.box for o in scene.objects)
     layout = PromptSpec("layout", spec.groups, boxes=boxes, background=spec.background)
     return Plan(grammar.prompt(layout), boxes)
 

@@ -155,7 +155,8 @@ def train_verifier(config: VerifierConfig, progress: bool = False) -> CountNet:
 
 
 def ensure_verifier(config: VerifierConfig, cache_dir: Path, progress: bool = True) -> CountNet:
-    """The cached verifier of ``config`` (trained first if missing; about a minute).
+    """The cached verifier of ``config`` (trained first if missing: 534 s for the
+    default on 2 cores, docs/results.md).
     The folder appears by an atomic rename, so a killed training leaves nothing."""
     folder = Path(cache_dir) / f"verifier-{config.key()}"
     if not (folder / "model.safetensors").is_file():

@@ -138,9 +138,9 @@ def _sample_figure(sample: Mapping[str, Any]) -> str:
             f'</span><br>{escape(sample["reason"])}</figcaption></figure>')
 
 
-def _grid(store: Store, run: RunInfo) -> str:
+def _grid(run: RunInfo, split_samples: Sequence[Mapping[str, Any]]) -> str:
     """A few first-image samples per category of the run's first split in SPLIT_ORDER."""
-    samples = [s for s in _split_samples(store, run) if s["key"].endswith("/i0")]
+    samples = [s for s in split_samples if s["key"].endswith("/i0")]
     split = samples[0]["split"] if samples else ""
     by_cat: dict[str, list[Mapping[str, Any]]] = {}
     for s in samples:
@@ -162,15 +162,14 @@ def _split_samples(store: Store, run: RunInfo) -> list[Mapping[str, Any]]:
     return [s for s in samples if s["split"] == split]
 
 
-def _failures(store: Store, runs: Sequence[RunInfo]) -> str:
+def _failures(samples_by_gen: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
     """Per generator: the share of its images failing in each mode, and a gallery of the
     first few failures of each mode (the judge's reason under each)."""
     by_mode: dict[str, dict[str, list[Mapping[str, Any]]]] = {}
     totals: dict[str, int] = {}
-    for run in runs:
-        samples = _split_samples(store, run)
-        totals[run.generator] = len(samples)
-        modes = by_mode.setdefault(run.generator, {})
+    for gen, samples in samples_by_gen.items():
+        totals[gen] = len(samples)
+        modes = by_mode.setdefault(gen, {})
         for s in samples:
             if not s["passed"]:
                 modes.setdefault(s["details"].get("failure") or OTHER, []).append(s)
@@ -211,11 +210,13 @@ def _track_section(store: Store, track: str, runs: Sequence[RunInfo]) -> str:
     generators = _ordered_generators(runs)
     by_gen = {r.generator: r for r in runs}
     records = [{"generator": r.generator, **s} for r in runs for s in store.run_scores(r.id)]
-    grids = "\n".join(_grid(store, by_gen[g]) for g in generators)
+    # each run's samples are read once, for the failure table and the sample grid
+    samples = {g: _split_samples(store, by_gen[g]) for g in generators}
+    grids = "\n".join(_grid(by_gen[g], samples[g]) for g in generators)
     return (f"<h2>track {escape(track)}</h2>{_run_meta([by_gen[g] for g in generators])}"
             f"<h3>scores (95% prompt-bootstrap intervals)</h3>{_table(records, generators)}"
             f"<h3>charts</h3>{_charts(records, generators, track)}"
-            f"<h3>failure modes</h3>{_failures(store, [by_gen[g] for g in generators])}"
+            f"<h3>failure modes</h3>{_failures(samples)}"
             f"<h3>samples</h3>{grids}")
 
 

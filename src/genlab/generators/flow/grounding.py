@@ -62,11 +62,11 @@ Grounding = tuple[GroundedObject, ...]
 
 
 def from_scene(scene: Scene) -> Grounding:
-    """The grounding of a concrete scene: each object's square box and kind."""
-    return tuple(GroundedObject(Box(max(0.0, o.x - o.size / 2), max(0.0, o.y - o.size / 2),
-                                    min(1.0, o.x + o.size / 2), min(1.0, o.y + o.size / 2)),
-                                o.colour, o.shape)
-                 for o in scene.objects)
+    """The grounding of a concrete scene: each object's square box (clipped to the
+    image, as :func:`object_boxes` gives the training maps) and kind."""
+    boxes = object_boxes(SceneArrays.from_scenes([scene]).objects).tolist()
+    return tuple(GroundedObject(Box(*b), o.colour, o.shape)
+                 for b, o in zip(boxes, scene.objects, strict=True))
 
 
 def from_layout(prompt: str, boxes: Sequence[Box]) -> Grounding:

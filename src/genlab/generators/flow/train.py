@@ -335,16 +335,21 @@ def _loop(rank: int, config: FlowConfig, out_dir: Path, progress: bool,
     return last
 
 
+def run_dir(config: FlowConfig, cache_dir: Path) -> Path:
+    """The folder of ``config``'s training run in the cache: ``flow-<config key>``."""
+    return Path(cache_dir) / f"flow-{config.key()}"
+
+
 def ensure_trained(config: FlowConfig, cache_dir: Path, progress: bool = True) -> Path:
     """The checkpoint of ``config`` in ``cache_dir``, training it (or finishing it) first.
 
-    The run lives in ``cache_dir / f"flow-{config.key()}"``; a file lock makes
-    concurrent callers wait for one training instead of racing."""
-    run_dir = Path(cache_dir) / f"flow-{config.key()}"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with (run_dir / ".lock").open("w") as lock:
+    The run lives in :func:`run_dir`; a file lock makes concurrent callers wait for
+    one training instead of racing."""
+    folder = run_dir(config, cache_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        found = checkpoint.checkpoints(run_dir)
+        found = checkpoint.checkpoints(folder)
         if found and checkpoint.load_meta(found[-1])["step"] >= config.train_steps:
             return found[-1]
-        return train(config, run_dir, resume=True, progress=progress)
+        return train(config, folder, resume=True, progress=progress)
