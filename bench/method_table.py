@@ -34,7 +34,8 @@ from genlab.store import Store
 from genlab.worlds.shapes.world import ShapesWorld
 
 T = importlib.import_module("genlab.generators.flow.train")
-ORDER = ("flow", "flow-planned", "flow-composed", "flow-verified", "flow-grounded", "oracle",
+ORDER = ("flow", "flow-planned", "flow-composed", "flow-verified", "flow-attend", "flow-counting",
+         "flow-grounded", "oracle",
          "random-scene")
 SUMMARY = ("heldout", "seen", "overall")
 
@@ -59,6 +60,7 @@ def training_cost(config: FlowConfig | None, models: Path) -> tuple[float, float
 
     c = dataclasses.replace(config, workers=1)
     run = T._new_run(c)
+    T.attach_counter(run, models)
     with FlopCounterMode(display=False) as counter:
         T._loss(run, T._batch(c, run.rng)).backward()
     curve = T.run_dir(config, models) / T.CURVE

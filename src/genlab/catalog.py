@@ -75,8 +75,8 @@ def _flow_grounded(*, profile: str = "default", cache_dir: Path | None = None,
     from genlab.generators.flow.entry import load_flow
     from genlab.generators.planned import GroundedGenerator
 
-    inner = load_flow(profile=profile, cache_dir=cache_dir, progress=progress, grounded=True,
-                      **options)
+    inner = load_flow(profile=profile, cache_dir=cache_dir, progress=progress,
+                      model="grounded", **options)
     return GroundedGenerator(inner, name="flow-grounded")
 
 
@@ -93,6 +93,33 @@ def _flow_verified(*, profile: str = "default", cache_dir: Path | None = None,
     vconfig = VerifierConfig.smoke() if profile == "smoke" else VerifierConfig()
     net = ensure_verifier(vconfig, Path(cache_dir or paths.models_dir()), progress=progress)
     return VerifiedGenerator(inner, net, vconfig, n, name="flow-verified")
+
+
+def _flow_counting(*, profile: str = "default", cache_dir: Path | None = None,
+                   progress: bool = True, **options: Any) -> Generator:
+    """A ``flow`` model trained with the counting-aware auxiliary loss (issue 3); trains
+    and caches its counter (the verifier's CountNet) and its own model on first use."""
+    from genlab.generators.flow.entry import load_flow
+
+    gen = load_flow(profile=profile, cache_dir=cache_dir, progress=progress, model="counting",
+                    **options)
+    gen.name = "flow-counting"
+    return gen
+
+
+def _flow_attend(*, profile: str = "default", cache_dir: Path | None = None,
+                 progress: bool = True, mode: str = "box", strength: float = 0.003,
+                 until: float = 0.5, **options: Any) -> Generator:
+    """The ``flow`` baseline with training-free attention guidance on its
+    cross-attention maps (Attend-and-Excite / layout backward guidance, issue 3):
+    ``mode`` ``box`` steers each object word into the planner's boxes."""
+    from genlab.generators.flow.attention import AttentionGuidance
+    from genlab.generators.flow.entry import load_flow
+
+    gen = load_flow(profile=profile, cache_dir=cache_dir, progress=progress,
+                    attention=AttentionGuidance(mode, strength, until), **options)
+    gen.name = "flow-attend"
+    return gen
 
 
 def _shapes(**_: Any) -> Any:
@@ -116,6 +143,8 @@ GENERATORS.register("flow-planned", _flow_planned)
 GENERATORS.register("flow-grounded", _flow_grounded)
 GENERATORS.register("flow-composed", _flow_composed)
 GENERATORS.register("flow-verified", _flow_verified)
+GENERATORS.register("flow-attend", _flow_attend)
+GENERATORS.register("flow-counting", _flow_counting)
 
 
 def _control(**_: Any) -> Any:

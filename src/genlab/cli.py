@@ -175,10 +175,11 @@ def train(
     profile: ProfileOpt = "default",
     out_dir: Annotated[Path | None, typer.Option("--out", help="checkpoint folder")] = None,
     resume: Annotated[bool, typer.Option(help="resume from the last checkpoint")] = True,
-    grounded: Annotated[bool, typer.Option(
-        help="train flow-grounded's model (grounding maps) instead of the baseline")] = False,
+    model: Annotated[str, typer.Option(
+        help="which model: base (flow), grounded (flow-grounded's grounding maps) or "
+             "counting (flow-counting's counting-aware loss)")] = "base",
 ) -> None:
-    """Train the flow baseline (cached; resumes unless --no-resume)."""
+    """Train a flow model (cached; resumes unless --no-resume)."""
     from genlab.tracks.runner import check_profile
 
     check_profile(profile)
@@ -188,7 +189,7 @@ def train(
         from genlab.generators.flow.train import train as train_flow
     except ImportError as exc:
         raise GenlabError(f"the flow trainer is not available: {exc}") from exc
-    config = profile_config(profile, grounded)
+    config = profile_config(profile, model)
     # the folder the flow generator's cache looks in (flow.train.ensure_trained)
     folder = out_dir or run_dir(config, paths.models_dir())
     train_flow(config, folder, resume=resume, progress=True)

@@ -72,6 +72,13 @@ class VerifierConfig:
     def smoke(cls) -> VerifierConfig:
         return cls(width=8, steps=10, batch_size=8)
 
+    @classmethod
+    def profile(cls, name: str) -> VerifierConfig:
+        """The config of a profile name: ``default`` or ``smoke``."""
+        if name not in ("default", "smoke"):
+            raise InputError(f"unknown verifier profile {name!r}; accepted: default, smoke")
+        return cls.smoke() if name == "smoke" else cls()
+
     def key(self) -> str:
         """A short hash of the config (the cache key)."""
         text = json.dumps(asdict(self), sort_keys=True)

@@ -31,8 +31,13 @@ FORMAT_VERSION = 1
 # the default back in.
 ADDED_FIELDS: dict[str, Any] = {"box_fourier": False, "pooled_dropout": 0.0,
                                "exact_head_dim": False, "box_channels": 0, "pooled_slots": 0,
-                               "coord_channels": False, "grounding": False}
+                               "coord_channels": False, "grounding": False,
+                               "count_loss": 0.0, "counter": ""}
 
+
+# Weight of the counting-aware loss in FlowConfig.counting (chosen on dev, session 8:
+# bench/bench_flow_variants.py, docs/results.md).
+COUNT_LOSS = 0.05
 
 # Box-mask channels of the profiles: the ``shapes`` world's layouts hold 1-4 boxes.
 LAYOUT_BOX_CHANNELS = 4
@@ -89,6 +94,13 @@ class FlowConfig:
             (:mod:`.grounding`; GLIGEN's grounding input as a spatial map). The
             model is trained on each image's true scene and sampled behind a
             planner (``flow-grounded``, :mod:`genlab.generators.planned`).
+        count_loss: weight of the counting-aware auxiliary loss (:mod:`.counting`):
+            a frozen learned counter compares its per-kind counts of the predicted
+            clean image with those of the true image (0 = off).
+        counter: the verifier profile (``default`` or ``smoke``,
+            :class:`genlab.generators.verifier.VerifierConfig`) whose trained
+            CountNet is the counter of ``count_loss``; it is trained into the same
+            cache first if missing ("" when ``count_loss`` is 0).
         coord_channels: also give the UNet two fixed channels holding each cell's
             x and y coordinate in [-1, 1] (CoordConv, Liu et al., 2018), so that its
             convolutions know where in the image they are: "left of" and "above"
@@ -145,6 +157,8 @@ class FlowConfig:
     box_channels: int = 0
     coord_channels: bool = False
     grounding: bool = False
+    count_loss: float = 0.0
+    counter: str = ""
     categories: tuple[str, ...] = vocab.CATEGORIES
     train_steps: int = 5400
     batch_size: int = 32
@@ -191,6 +205,20 @@ class FlowConfig:
         in every dev category at 1,400, 2,800 and 5,400 steps (128 prompts each;
         bench/bench_guidance.py, docs/results.md), so more steps buy nothing."""
         return cls(grounding=True, train_steps=1400)
+
+    @classmethod
+    def counting(cls) -> FlowConfig:
+        """The default profile trained with the counting-aware auxiliary loss
+        (:mod:`.counting`, issue 3's counting-aware training), at the baseline's
+        training compute: counting a quarter of each batch raises a step's FLOPs
+        from 6.58 to 8.67 G (bench/method_table.py), so 4,100 steps instead of 5,400."""
+        return cls(box_channels=LAYOUT_BOX_CHANNELS, count_loss=COUNT_LOSS, counter="default",
+                   train_steps=4100)
+
+    @classmethod
+    def counting_smoke(cls) -> FlowConfig:
+        """:meth:`smoke` with the counting-aware loss and the smoke counter (tests)."""
+        return dataclasses.replace(cls.smoke(), count_loss=COUNT_LOSS, counter="smoke")
 
     @classmethod
     def grounded_smoke(cls) -> FlowConfig:
@@ -261,6 +289,14 @@ def _validate(c: FlowConfig) -> None:
         raise InputError(f"box_channels must be an int >= 0, got {c.box_channels!r}")
     if not isinstance(c.grounding, bool):
         raise InputError(f"grounding must be true or false, got {c.grounding!r}")
+    if not (isinstance(c.count_loss, (int, float)) and not isinstance(c.count_loss, bool)
+            and c.count_loss >= 0):
+        raise InputError(f"count_loss must be a number >= 0, got {c.count_loss!r}")
+    if not ((c.count_loss == 0 and c.counter == "")
+            or (c.count_loss > 0 and c.counter in ("default", "smoke"))):
+        raise InputError(f"count_loss > 0 needs counter 'default' or 'smoke' (and count_loss "
+                         f"0 needs counter ''); got count_loss={c.count_loss!r}, "
+                         f"counter={c.counter!r}")
     if not isinstance(c.coord_channels, bool):
         raise InputError(f"coord_channels must be true or false, got {c.coord_channels!r}")
     if c.exact_head_dim:

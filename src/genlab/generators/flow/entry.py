@@ -15,29 +15,37 @@ from genlab.generators.flow.generator import FlowGenerator
 from genlab.generators.flow.train import ensure_trained
 
 PROFILES = {"smoke": FlowConfig.smoke, "default": FlowConfig.default}
-# The grounded model of ``flow-grounded`` at each profile.
-GROUNDED_PROFILES = {"smoke": FlowConfig.grounded_smoke, "default": FlowConfig.grounded}
+# The trained models, each at each profile: the baseline, the grounded model of
+# ``flow-grounded`` and the counting-loss model of ``flow-counting``.
+MODELS = {
+    "base": PROFILES,
+    "grounded": {"smoke": FlowConfig.grounded_smoke, "default": FlowConfig.grounded},
+    "counting": {"smoke": FlowConfig.counting_smoke, "default": FlowConfig.counting},
+}
 
 
-def profile_config(profile: str, grounded: bool = False) -> FlowConfig:
-    """The FlowConfig of a profile name (``smoke`` or ``default``), of the grounded
-    model when ``grounded``."""
+def profile_config(profile: str, model: str = "base") -> FlowConfig:
+    """The FlowConfig of a profile name (``smoke`` or ``default``) for one of
+    :data:`MODELS` (``base``, ``grounded``, ``counting``)."""
     if profile not in PROFILES:
         raise InputError(f"unknown flow profile {profile!r}; accepted: {', '.join(PROFILES)}."
                          + suggest(profile, PROFILES))
-    return (GROUNDED_PROFILES if grounded else PROFILES)[profile]()
+    if model not in MODELS:
+        raise InputError(f"unknown flow model {model!r}; accepted: {', '.join(MODELS)}."
+                         + suggest(model, MODELS))
+    return MODELS[model][profile]()
 
 
 def load_flow(*, profile: str = "default", cache_dir: Path | None = None,
-              progress: bool = True, grounded: bool = False,
+              progress: bool = True, model: str = "base",
               **options: Any) -> FlowGenerator:
-    """Train ``profile`` (its grounded model when ``grounded``) on first use (cached
-    under ``cache_dir``, default ``genlab-out/models``) and return a FlowGenerator;
-    ``options`` go to it (``steps``, ``sampler``, ``guidance``, ``batch_size``)."""
+    """Train ``model`` at ``profile`` on first use (cached under ``cache_dir``, default
+    ``genlab-out/models``) and return a FlowGenerator; ``options`` go to it
+    (``steps``, ``sampler``, ``guidance``, ``batch_size``, ``compose``, ``attention``)."""
     if cache_dir is None:
         from genlab import paths
 
         cache_dir = paths.models_dir()
-    ckpt = ensure_trained(profile_config(profile, grounded), Path(cache_dir),
+    ckpt = ensure_trained(profile_config(profile, model), Path(cache_dir),
                           progress=progress)
     return FlowGenerator(ckpt, **options)

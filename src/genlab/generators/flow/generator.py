@@ -9,6 +9,7 @@ batched call. Sampling uses the EMA weights.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Sequence
@@ -19,7 +20,8 @@ import torch
 
 from genlab.contracts import BoxList, Generation, check_request
 from genlab.errors import GenlabError, InputError
-from genlab.generators.flow import checkpoint, composition
+from genlab.generators.flow import attention, checkpoint, composition
+from genlab.generators.flow.attention import AttentionGuidance
 from genlab.generators.flow.grounding import Grounding, from_layout
 from genlab.generators.flow.model import FlowModel
 from genlab.generators.flow.objective import tensor_to_images
@@ -33,7 +35,8 @@ class FlowGenerator:
     :data:`genlab.generators.flow.sampling.SAMPLERS`), ``guidance`` (CFG scale
     w; 1 disables the unconditional branch), ``batch_size`` (images per model call),
     ``compose`` (composable guidance, :mod:`.composition`: binding and multi prompts
-    as one term per object group, negation as the prompt minus the forbidden kind).
+    as one term per object group, negation as the prompt minus the forbidden kind),
+    ``attention`` (training-free attention guidance, :mod:`.attention`; Euler only).
     The default guidance 2.0 had the best mean dev accuracy of w in 1..5 for the
     default model (bench/bench_guidance.py, docs/results.md): stronger guidance
     sharpens single objects a little but costs counting and negation much more.
@@ -43,23 +46,25 @@ class FlowGenerator:
 
     def __init__(self, checkpoint_dir: str | os.PathLike[str], *, steps: int = 20,
                  sampler: str = "euler", guidance: float = 2.0, batch_size: int = 64,
-                 ema: bool = True, compose: bool = False) -> None:
+                 ema: bool = True, compose: bool = False,
+                 attention: AttentionGuidance | None = None) -> None:
         path = checkpoint.resolve(checkpoint_dir)
         self._configure(checkpoint.load_model(path, ema=ema), path, steps, sampler, guidance,
-                        batch_size, compose)
+                        batch_size, compose, attention)
 
     @classmethod
     def from_model(cls, model: FlowModel, *, steps: int = 20, sampler: str = "euler",
-                   guidance: float = 2.0, batch_size: int = 64,
-                   compose: bool = False) -> FlowGenerator:
+                   guidance: float = 2.0, batch_size: int = 64, compose: bool = False,
+                   attention: AttentionGuidance | None = None) -> FlowGenerator:
         """Wrap an in-memory model (tests, benchmarks) without a checkpoint."""
         self = cls.__new__(cls)
         self._configure(model, Path("<in-memory>"), steps, sampler, guidance, batch_size,
-                        compose)
+                        compose, attention)
         return self
 
     def _configure(self, model: FlowModel, path: Path, steps: int, sampler: str,
-                   guidance: float, batch_size: int, compose: bool) -> None:
+                   guidance: float, batch_size: int, compose: bool,
+                   attention_: AttentionGuidance | None = None) -> None:
         time_grid(steps)  # validates
         get_sampler(sampler)  # validates, with close-match suggestions
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -69,6 +74,15 @@ class FlowGenerator:
         if compose and model.config.grounding:
             raise InputError("compose: a grounded model draws a plan, which already names "
                              "every object; composable guidance is for text-only models")
+        if attention_ is not None:
+            if not isinstance(attention_, AttentionGuidance):
+                raise InputError(f"attention must be an AttentionGuidance, got {attention_!r}")
+            if sampler != "euler" or compose or model.config.grounding \
+                    or not any(model.config.cross_attention_levels):
+                raise InputError("attention guidance needs the euler sampler, no compose, and "
+                                 "a text-only flow model with cross-attention")
+            self._store = attention.install(model.unet)
+        self.attention = attention_
         self.compose = compose
         self.checkpoint, self.model, self.config = path, model.eval(), model.config
         self.steps, self.sampler, self.guidance = steps, sampler, float(guidance)
@@ -81,6 +95,8 @@ class FlowGenerator:
                                 "guidance": self.guidance}
         if self.compose:  # only when on, so that existing runs keep their hash
             d["compose"] = True
+        if self.attention is not None:
+            d["attention"] = dataclasses.asdict(self.attention)
         return d
 
     # ------------------------------------------------------------ contract
@@ -102,11 +118,18 @@ class FlowGenerator:
         if self.compose:
             return self._composed(prompts, seeds, boxes_, size, timings)
         ids, mask = self.model.tokenizer.encode(list(prompts), boxes_)  # ParseError on bad words
+        targets = None
+        if self.attention is not None:
+            t0 = time.perf_counter()
+            targets = [attention.target(p, int(s), b, self.attention.mode, self._attention_side())
+                       for p, s, b in zip(prompts, seeds, boxes_, strict=True)]
+            timings["planning"] = time.perf_counter() - t0
         out = []
         for lo in range(0, len(prompts), self.batch_size):
             sl = slice(lo, lo + self.batch_size)
             out.append(self._batch(ids[sl], mask[sl], list(seeds[sl]), timings,
-                                   None if plans is None else plans[sl]))
+                                   None if plans is None else plans[sl],
+                                   targets=None if targets is None else targets[sl]))
         images = np.concatenate(out) if out else np.zeros((0, size, size, 3), np.uint8)
         return Generation(images, timings)
 
@@ -159,6 +182,32 @@ class FlowGenerator:
             plans.append(tuple(g) if g is not None else from_layout(p, b or ()))
         return plans
 
+    def _attention_side(self) -> int:
+        """Side of the finest cross-attention grid of the UNet."""
+        c = self.config
+        return (c.image_size // c.patch) // 2 ** c.cross_attention_levels.index(True)
+
+    def _guide(self, x: torch.Tensor, t: float,
+               cond: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None],
+               targets: list[attention.Target]) -> torch.Tensor:
+        """One normalised gradient step of the attention loss on ``x`` (:mod:`.attention`)."""
+        assert self.attention is not None
+        states, smask, boxes = cond
+        with torch.enable_grad():
+            xg = x.detach().requires_grad_(True)
+            self._store.maps.clear()
+            self._store.recording = True
+            try:
+                self.model.velocity(xg, torch.full((x.shape[0],), t), states, smask, boxes=boxes)
+            finally:
+                self._store.recording = False
+            a = attention.mean_map(self._store.maps)
+            self._store.maps.clear()
+            loss = attention.LOSSES[self.attention.mode](a, targets)
+            (g,) = torch.autograd.grad(loss.sum(), xg)
+        rms = g.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp(min=1e-12)
+        return x - self.attention.strength * t * g / rms
+
     def _noise(self, seeds: list[int]) -> torch.Tensor:
         """Initial noise ``(n, 3, H, W)``: row i from its own seeded generator, so it does
         not depend on what else is in the batch."""
@@ -168,10 +217,11 @@ class FlowGenerator:
 
     def _batch(self, ids: torch.Tensor, mask: torch.Tensor, seeds: list[int],
                timings: dict[str, float], plans: list[Grounding] | None,
-               rows: tuple[torch.Tensor, torch.Tensor] | None = None) -> np.ndarray:
+               rows: tuple[torch.Tensor, torch.Tensor] | None = None,
+               targets: list[attention.Target] | None = None) -> np.ndarray:
         """Sample one batch. ``ids``/``mask`` hold one row per image, or with ``rows``
         (composable guidance: each row's image index in the batch and its weight)
-        one row per term."""
+        one row per term; ``targets``: attention guidance's, one per image."""
         t0 = time.perf_counter()
         states, smask = self.model.encode(ids, mask)
         boxes = self.model.box_maps(ids)
@@ -187,7 +237,18 @@ class FlowGenerator:
                 maps = torch.cat([maps, torch.zeros_like(maps)])
         timings["text_encoding"] += time.perf_counter() - t0
 
+        n = len(seeds)
+        cond = (states[:n], smask[:n], None if boxes is None else boxes[:n])
+
         def velocity(x: torch.Tensor, t: float) -> torch.Tensor:
+            shift = None
+            if targets is not None and self.attention is not None \
+                    and t > 1.0 - self.attention.until + 1e-9:
+                tg = time.perf_counter()
+                guided = self._guide(x, t, cond, targets)
+                shift, x = guided - x, guided
+                timings["attention_guidance"] = (timings.get("attention_guidance", 0.0)
+                                                 + time.perf_counter() - tg)
             tb = time.perf_counter()
             if rows is None:
                 xx = torch.cat([x, x]) if uncond else x
@@ -204,6 +265,8 @@ class FlowGenerator:
                 v_c, v_u = v.chunk(2)
                 v = v_u + w * (v_c - v_u)
             timings["backbone"] += time.perf_counter() - tb
+            if shift is not None:  # Euler from the guided x: x' + h v(x') = x + h (v + shift / h)
+                v = v - shift * self.steps
             return v
 
         t1 = time.perf_counter()

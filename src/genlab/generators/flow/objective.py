@@ -24,13 +24,18 @@ at ``1/floor^2``, a min-SNR-style truncation (Hang et al., 2023, "Efficient
 Diffusion Training via Min-SNR Weighting Strategy"). At 1,000 steps it lifted dev
 ``single`` from 0.14 to 0.42 (floor 0.6; bench/bench_flow_variants.py, see
 docs/results.md).
+
+A config with ``count_loss > 0`` adds the counting-aware loss of
+:mod:`.counting` on the predicted clean image.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+from torch import nn
 
+from genlab.generators.flow.counting import count_loss
 from genlab.generators.flow.model import FlowModel
 
 
@@ -55,9 +60,12 @@ def flow_loss(model: FlowModel, x0: torch.Tensor, ids: torch.Tensor, mask: torch
               t_mean: float, t_std: float, cfg_dropout: float,
               generator: torch.Generator, t_floor: float = 0.0,
               pooled_dropout: float = 0.0,
-              grounding: torch.Tensor | None = None) -> torch.Tensor:
+              grounding: torch.Tensor | None = None,
+              counter: nn.Module | None = None, count_weight: float = 0.0) -> torch.Tensor:
     """Rectified-flow MSE for one batch: x0 ``(n, 3, H, W)`` in [-1, 1], tokens ``(n, L)``,
-    ``grounding`` the images' grounding maps when the model takes them."""
+    ``grounding`` the images' grounding maps when the model takes them; with a
+    ``counter``, plus ``count_weight`` times the counting loss of the predicted clean
+    image (:mod:`.counting`)."""
     n = x0.shape[0]
     t = logit_normal(n, t_mean, t_std, generator)
     eps = torch.randn(x0.shape, generator=generator)
@@ -78,4 +86,7 @@ def flow_loss(model: FlowModel, x0: torch.Tensor, ids: torch.Tensor, mask: torch
     err = ((v - (eps - x0)) ** 2).mean(dim=(1, 2, 3))
     if t_floor > 0.0:
         err = err * (t / t.clamp(min=t_floor)) ** 2
-    return err.mean()
+    if counter is None:
+        return err.mean()
+    x0_hat = x_t - tt * v  # the clean image the model predicts (exact for any t)
+    return err.mean() + count_weight * count_loss(counter, x0_hat, x0, t)

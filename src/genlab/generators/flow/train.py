@@ -66,6 +66,7 @@ class _Run:
     rank: int = 0
     step: int = 0
     elapsed_s: float = 0.0
+    counter: torch.nn.Module | None = None  # the frozen counter of ``count_loss``
 
     @property
     def distributed(self) -> bool:
@@ -218,7 +219,19 @@ def _loss(run: _Run, batch: TrainingBatch) -> torch.Tensor:
     return flow_loss(run.model, images_to_tensor(batch.images), ids, mask, t_mean=c.t_mean,
                      t_std=c.t_std, cfg_dropout=c.cfg_dropout, generator=run.noise,
                      t_floor=c.loss_t_floor, pooled_dropout=c.pooled_dropout,
-                     grounding=grounding)
+                     grounding=grounding, counter=run.counter, count_weight=c.count_loss)
+
+
+def attach_counter(run: _Run, cache_dir: Path, progress: bool = False) -> None:
+    """Give ``run`` the frozen counter its ``count_loss`` needs (:mod:`.counting`): the
+    verifier of profile ``config.counter`` in ``cache_dir``, trained there if missing."""
+    if run.config.count_loss == 0:
+        return
+    from genlab.generators.flow.counting import frozen
+    from genlab.generators.verifier import VerifierConfig, ensure_verifier
+
+    vconfig = VerifierConfig.profile(run.config.counter)
+    run.counter = frozen(ensure_verifier(vconfig, cache_dir, progress=progress))
 
 
 def _train_step(run: _Run) -> float:
@@ -263,6 +276,10 @@ def train(config: FlowConfig, out_dir: Path, *, resume: bool = True,
     if not resume:
         checkpoint.prune(out_dir, keep=out_dir / "-")  # keep nothing
         (out_dir / CURVE).unlink(missing_ok=True)
+    if config.count_loss:  # train the counter once, before any worker needs it
+        from genlab.generators.verifier import VerifierConfig, ensure_verifier
+
+        ensure_verifier(VerifierConfig.profile(config.counter), out_dir.parent, progress)
     if config.workers == 1:
         last = _loop(0, config, out_dir, progress, end)
         assert last is not None
@@ -304,6 +321,7 @@ def _loop(rank: int, config: FlowConfig, out_dir: Path, progress: bool,
     # on x86 CPUs; flushing them to zero made training steps 3-6x faster here.
     torch.set_flush_denormal(True)
     run = _new_run(config, rank)
+    attach_counter(run, out_dir.parent)
     found = checkpoint.checkpoints(out_dir)
     if found:
         _restore(run, found[-1])
