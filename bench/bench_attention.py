@@ -55,10 +55,10 @@ def _maps(gen: FlowGenerator, x: torch.Tensor, t: float, cond: tuple) -> torch.T
 
 
 def localisation(gen: FlowGenerator, scenes_per: int, ts: list[float], descent: int
-                 ) -> list[tuple[float, float, float, float, float]]:
+                 ) -> list[tuple[float, float, float, float, float, float]]:
     """Per t: (inside share / area share, the same for nouns only, the box loss per
     word before descent, after ``descent`` steps, fraction of words whose peak cell
-    is in its region)."""
+    is in its region, and that fraction for a peak in a random cell)."""
     world = ShapesWorld()
     side = gen._attention_side()
     specs = [s for c in LOCALISATION_CATEGORIES
@@ -79,7 +79,7 @@ def localisation(gen: FlowGenerator, scenes_per: int, ts: list[float], descent: 
         x = (1 - t) * x0 + t * eps
         with torch.no_grad():
             a = _maps(gen, x, t, cond)
-        ratio, noun_ratio, hits = [], [], 0
+        ratio, noun_ratio, hits, chance = [], [], 0, 0.0
         for i, tg in enumerate(targets):
             assert tg.regions is not None
             for group, region in zip(tg.tokens, tg.regions, strict=True):
@@ -91,6 +91,7 @@ def localisation(gen: FlowGenerator, scenes_per: int, ts: list[float], descent: 
                     if k == len(group) - 1:
                         noun_ratio.append(inside / area)
                     hits += bool(region.reshape(-1)[int(m.argmax())] > 0)
+                    chance += float((region > 0).mean())
         before = after = float("nan")
         for step in range(descent + 1):
             with torch.enable_grad():
@@ -103,7 +104,7 @@ def localisation(gen: FlowGenerator, scenes_per: int, ts: list[float], descent: 
             rms = g.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp(min=1e-12)
             x = x - 0.2 * g / rms
         rows.append((float(np.mean(ratio)), float(np.mean(noun_ratio)), before, after,
-                     hits / words))
+                     hits / words, chance / words))
     return rows
 
 
@@ -142,11 +143,12 @@ def main() -> int:
         print(f"\nlocalisation: {args.scenes} dev scenes per category of "
               f"{', '.join(LOCALISATION_CATEGORIES)}; 1.0 = blind to position")
         print("| t | inside/area (all words) | nouns | box loss per word | after "
-              f"{args.descent} steps | peak in region |")
-        print("|---|---|---|---|---|---|")
+              f"{args.descent} steps | peak in region | by chance |")
+        print("|---|---|---|---|---|---|---|")
         for t, r in zip(args.t, localisation(probe, args.scenes, args.t, args.descent),
                         strict=True):
-            print(f"| {t} | {r[0]:.2f} | {r[1]:.2f} | {r[2]:.3f} | {r[3]:.3f} | {r[4]:.2f} |")
+            print(f"| {t} | {r[0]:.2f} | {r[1]:.2f} | {r[2]:.3f} | {r[3]:.3f} | {r[4]:.2f} "
+                  f"| {r[5]:.2f} |")
     if args.prompts > 0:
         world, judge = ShapesWorld(), SceneJudge()
         specs = dev_specs(world, args.prompts)

@@ -11,7 +11,8 @@ same prompts and seeds; ``--compose`` adds rows with composable guidance
 ``--best-of 1 2 4`` rows of best-of-N with the learned verifier
 (``flow-verified``): accuracy against N. A grounded
 checkpoint (``grounding=True``) is always scored behind the whole-scene planner
-(``flow-grounded``), its only use.
+(``flow-grounded``), its only use; with ``--best-of`` also as best-of-N behind it
+(the combination of methods 1 and 3, ``scene-bestN`` rows).
 Several ``--checkpoint`` folders give accuracy against training compute (the
 step of each is read from its ``meta.json``).
 
@@ -46,13 +47,16 @@ def _wrap(flow: FlowGenerator, planner: str) -> Generator:
         return PlannedGenerator(flow, flow.config.box_channels, name="flow-planned")
     if planner == "scene":
         return GroundedGenerator(flow, name="flow-grounded")
-    if planner.startswith("best"):  # best-of-N with the learned verifier (flow-verified)
+    if "best" in planner:  # best-of-N with the learned verifier (flow-verified), of the
+        # text-only model ("best4") or of the grounded one behind its planner ("scene-best4")
         from genlab.generators.verified import VerifiedGenerator
         from genlab.generators.verifier import VerifierConfig, ensure_verifier
 
         vconfig = VerifierConfig()
         net = ensure_verifier(vconfig, paths.models_dir())
-        return VerifiedGenerator(flow, net, vconfig, int(planner[4:]), name="flow-verified")
+        inner = _wrap(flow, "scene") if planner.startswith("scene") else flow
+        return VerifiedGenerator(inner, net, vconfig, int(planner.split("best")[1]),
+                                 name="flow-verified")
     if planner == "compose":
         return FlowGenerator.from_model(flow.model, steps=flow.steps, sampler=flow.sampler,
                                         guidance=flow.guidance, compose=True)
@@ -92,7 +96,8 @@ def main() -> int:
         print(f"# {path}")
         for sampler, steps, w in itertools.product(args.samplers, args.steps, args.guidance):
             flow = FlowGenerator(path, steps=steps, sampler=sampler, guidance=w)
-            rows = ("scene",) if flow.config.grounding else planners
+            rows = (("scene",) + tuple(f"scene-best{n}" for n in args.best_of)
+                    if flow.config.grounding else planners)
             for planner in rows:  # one checkpoint load for both rows
                 gen = _wrap(flow, planner)
                 t0 = time.perf_counter()
