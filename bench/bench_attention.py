@@ -41,26 +41,13 @@ from genlab.worlds.shapes.world import ShapesWorld
 LOCALISATION_CATEGORIES = ("single", "position", "binding", "multi")
 
 
-def _maps(gen: FlowGenerator, x: torch.Tensor, t: float, cond: tuple) -> torch.Tensor:
-    """The mean cross-attention map of the conditional branch at ``x``, ``t``."""
-    states, smask, boxes = cond
-    store = gen._store
-    store.maps.clear()
-    store.recording = True
-    try:
-        gen.model.velocity(x, torch.full((x.shape[0],), t), states, smask, boxes=boxes)
-    finally:
-        store.recording = False
-    return A.mean_map(store.maps)
-
-
 def localisation(gen: FlowGenerator, scenes_per: int, ts: list[float], descent: int
                  ) -> list[tuple[float, float, float, float, float, float]]:
     """Per t: (inside share / area share, the same for nouns only, the box loss per
     word before descent, after ``descent`` steps, fraction of words whose peak cell
     is in its region, and that fraction for a peak in a random cell)."""
     world = ShapesWorld()
-    side = gen._attention_side()
+    side = gen.attention_side()
     specs = [s for c in LOCALISATION_CATEGORIES
              for s in world.sample_specs(c, "dev", scenes_per, 11)]
     scenes = world.realize(specs, 11)
@@ -78,7 +65,7 @@ def localisation(gen: FlowGenerator, scenes_per: int, ts: list[float], descent: 
     for t in ts:
         x = (1 - t) * x0 + t * eps
         with torch.no_grad():
-            a = _maps(gen, x, t, cond)
+            a = gen.attention_maps(x, t, cond)
         ratio, noun_ratio, hits, chance = [], [], 0, 0.0
         for i, tg in enumerate(targets):
             assert tg.regions is not None
@@ -96,7 +83,7 @@ def localisation(gen: FlowGenerator, scenes_per: int, ts: list[float], descent: 
         for step in range(descent + 1):
             with torch.enable_grad():
                 xg = x.detach().requires_grad_(True)
-                loss = A.box_loss(_maps(gen, xg, t, cond), targets)
+                loss = A.box_loss(gen.attention_maps(xg, t, cond), targets)
                 (g,) = torch.autograd.grad(loss.sum(), xg)
             if step == 0:
                 before = float(loss.detach().sum()) / words
@@ -137,8 +124,8 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     ckpt = args.checkpoint or run_dir(FlowConfig.default(), paths.models_dir())
     probe = FlowGenerator(ckpt, attention=A.AttentionGuidance("box", 0.01, args.until))
-    print(f"checkpoint {probe.checkpoint}, attention grid {probe._attention_side()}x"
-          f"{probe._attention_side()}")
+    print(f"checkpoint {probe.checkpoint}, attention grid {probe.attention_side()}x"
+          f"{probe.attention_side()}")
     if args.scenes > 0:
         print(f"\nlocalisation: {args.scenes} dev scenes per category of "
               f"{', '.join(LOCALISATION_CATEGORIES)}; 1.0 = blind to position")

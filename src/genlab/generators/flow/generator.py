@@ -121,7 +121,7 @@ class FlowGenerator:
         targets = None
         if self.attention is not None:
             t0 = time.perf_counter()
-            targets = [attention.target(p, int(s), b, self.attention.mode, self._attention_side())
+            targets = [attention.target(p, int(s), b, self.attention.mode, self.attention_side())
                        for p, s, b in zip(prompts, seeds, boxes_, strict=True)]
             timings["planning"] = time.perf_counter() - t0
         out = []
@@ -182,28 +182,39 @@ class FlowGenerator:
             plans.append(tuple(g) if g is not None else from_layout(p, b or ()))
         return plans
 
-    def _attention_side(self) -> int:
+    def attention_side(self) -> int:
         """Side of the finest cross-attention grid of the UNet."""
         c = self.config
         return (c.image_size // c.patch) // 2 ** c.cross_attention_levels.index(True)
+
+    def attention_maps(self, x: torch.Tensor, t: float,
+                       cond: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]
+                       ) -> torch.Tensor:
+        """The mean cross-attention map ``(n, tokens, h, w)`` of the conditional branch
+        at ``x``, ``t`` (``cond``: text states, mask, box maps), differentiable where
+        grad is on; only a generator with ``attention`` set records maps."""
+        if self.attention is None:
+            raise InputError("attention_maps needs a FlowGenerator built with attention=")
+        states, smask, boxes = cond
+        store = self._store
+        store.maps.clear()
+        store.recording = True
+        try:
+            self.model.velocity(x, torch.full((x.shape[0],), t), states, smask, boxes=boxes)
+        finally:
+            store.recording = False
+        maps, store.maps = store.maps, []
+        return attention.mean_map(maps)
 
     def _guide(self, x: torch.Tensor, t: float,
                cond: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None],
                targets: list[attention.Target]) -> torch.Tensor:
         """One normalised gradient step of the attention loss on ``x`` (:mod:`.attention`)."""
         assert self.attention is not None
-        states, smask, boxes = cond
         with torch.enable_grad():
             xg = x.detach().requires_grad_(True)
-            self._store.maps.clear()
-            self._store.recording = True
-            try:
-                self.model.velocity(xg, torch.full((x.shape[0],), t), states, smask, boxes=boxes)
-            finally:
-                self._store.recording = False
-            a = attention.mean_map(self._store.maps)
-            self._store.maps.clear()
-            loss = attention.LOSSES[self.attention.mode](a, targets)
+            loss = attention.LOSSES[self.attention.mode](self.attention_maps(xg, t, cond),
+                                                         targets)
             (g,) = torch.autograd.grad(loss.sum(), xg)
         rms = g.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp(min=1e-12)
         return x - self.attention.strength * t * g / rms
