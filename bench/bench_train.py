@@ -45,6 +45,7 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from genlab import paths
 from genlab.generators.flow.config import FlowConfig
 from genlab.generators.flow.model import FlowModel
 from genlab.generators.flow.train import _Run
@@ -76,6 +77,7 @@ def step_flops(run: _Run, config: FlowConfig) -> int:
 def measure(config: FlowConfig, steps: int) -> dict[str, float]:
     torch.set_flush_denormal(True)
     run = T._new_run(config)
+    T.attach_counter(run, paths.models_dir())  # a count_loss variant's frozen counter
     flops = step_flops(run, config)
     T._train_step(run)  # warm-up
     times = []

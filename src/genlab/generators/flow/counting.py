@@ -16,9 +16,13 @@ the generator.
 Only the quarter of each batch nearest the image (the lowest ``t``) is
 counted, each term weighted by ``1 - t``: near pure noise ``x0_hat`` is a
 blurred mean that no counter can read, and the counter costs more FLOPs per
-image than the backbone (14.96 vs 6.58 GFLOP per training step of the default
-config when every image is counted; /tmp measurement in session 8, the
-counted quarter is what :mod:`bench.method_table` reports).
+image than the backbone: counting the quarter raises a training step of the
+default config from 6.58 to 8.67 GFLOP (``bench/bench_train.py``).
+
+Measured (issue 3, docs/results.md): at the baseline's training compute this
+loss lowers every category, counting included; its gradient, heavy-tailed and
+some 30 times the flow loss's at weight 1 (``bench/bench_counting.py``), pulls
+the shared weights away from learning the prompt.
 """
 
 from __future__ import annotations

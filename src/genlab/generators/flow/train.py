@@ -212,6 +212,9 @@ def _all_reduce_mean(run: _Run, loss: torch.Tensor) -> float:
 def _loss(run: _Run, batch: TrainingBatch) -> torch.Tensor:
     """The training loss of one batch (the forward pass of a step)."""
     c = run.config
+    if c.count_loss and run.counter is None:
+        raise InputError("this config has count_loss > 0 but the run has no counter; call "
+                         "attach_counter(run, cache_dir) first")
     ids, mask = run.model.tokenizer.encode(batch.prompts, batch.boxes)
     # A grounded model learns from each image's true scene (the plan a perfect
     # planner would make); sampling takes the planner's scene instead.
