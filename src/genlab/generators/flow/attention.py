@@ -24,6 +24,12 @@ deviation and shrinks with ``t`` as the image settles. The maps are collected
 by an attention processor that stores every cross-attention layer's
 probabilities (:class:`AttentionStore`; all of the default model's
 cross-attention sits at the 4x4 level of its 16x16 latent).
+
+Measured (issue 3, docs/results.md, ``bench/bench_attention.py``): the default
+model's cross-attention is blind to position (a word's attention inside its
+objects' boxes is 1.00-1.03 times their share of the grid; its 32 heads have 2
+channels each), so neither loss has a handle: no strength lifted the dev mean,
+and ``flow-attend`` equals the baseline on ``test``.
 """
 
 from __future__ import annotations
@@ -51,8 +57,8 @@ class AttentionGuidance:
     """Which loss (``excite`` or ``box``), the normalised step ``strength`` and the
     fraction ``until`` of the sampling path (from the noise end) that is guided."""
 
-    mode: str = "box"
-    strength: float = 0.3
+    mode: str = "excite"
+    strength: float = 0.003
     until: float = 0.5
 
     def __post_init__(self) -> None:

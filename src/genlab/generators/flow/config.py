@@ -36,9 +36,11 @@ ADDED_FIELDS: dict[str, Any] = {"box_fourier": False, "pooled_dropout": 0.0,
 
 
 # Weight of the counting-aware loss in FlowConfig.counting. At weight 1 the counting
-# term's gradient is 40-200x the flow loss's (bench/bench_counting.py), and weights
-# 0.05 and 0.5 let it take over training (dev single 0.04 against 0.62;
-# docs/results.md, session 8), so 0.001 keeps it to a few tenths of the flow's.
+# term's gradient is a median 30x the flow loss's (10-626x per batch,
+# bench/bench_counting.py), and weights 0.005-0.5 left a dev mean of 0.01-0.02;
+# 0.001 puts the median at 3%. Even so it lowered the dev mean at equal steps
+# (0.062 against 0.124; docs/results.md, session 8): the profile measures the
+# method, it does not recommend it.
 COUNT_LOSS = 0.001
 
 # Box-mask channels of the profiles: the ``shapes`` world's layouts hold 1-4 boxes.

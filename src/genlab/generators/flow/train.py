@@ -225,16 +225,23 @@ def _loss(run: _Run, batch: TrainingBatch) -> torch.Tensor:
                      grounding=grounding, counter=run.counter, count_weight=c.count_loss)
 
 
-def attach_counter(run: _Run, cache_dir: Path, progress: bool = False) -> None:
-    """Give ``run`` the frozen counter its ``count_loss`` needs (:mod:`.counting`): the
-    verifier of profile ``config.counter`` in ``cache_dir``, trained there if missing."""
-    if run.config.count_loss == 0:
-        return
+def ensure_counter(config: FlowConfig, cache_dir: Path,
+                   progress: bool = False) -> torch.nn.Module | None:
+    """The frozen counter ``config``'s ``count_loss`` needs (:mod:`.counting`): the
+    verifier of profile ``config.counter`` in ``cache_dir``, trained there if missing;
+    None without ``count_loss``."""
+    if config.count_loss == 0:
+        return None
     from genlab.generators.flow.counting import frozen
     from genlab.generators.verifier import VerifierConfig, ensure_verifier
 
-    vconfig = VerifierConfig.profile(run.config.counter)
-    run.counter = frozen(ensure_verifier(vconfig, cache_dir, progress=progress))
+    vconfig = VerifierConfig.profile(config.counter)
+    return frozen(ensure_verifier(vconfig, cache_dir, progress=progress))
+
+
+def attach_counter(run: _Run, cache_dir: Path) -> None:
+    """Give ``run`` its counter (:func:`ensure_counter`)."""
+    run.counter = ensure_counter(run.config, cache_dir)
 
 
 def _train_step(run: _Run) -> float:
@@ -279,10 +286,7 @@ def train(config: FlowConfig, out_dir: Path, *, resume: bool = True,
     if not resume:
         checkpoint.prune(out_dir, keep=out_dir / "-")  # keep nothing
         (out_dir / CURVE).unlink(missing_ok=True)
-    if config.count_loss:  # train the counter once, before any worker needs it
-        from genlab.generators.verifier import VerifierConfig, ensure_verifier
-
-        ensure_verifier(VerifierConfig.profile(config.counter), out_dir.parent, progress)
+    ensure_counter(config, out_dir.parent, progress)  # once, before any worker loads it
     if config.workers == 1:
         last = _loop(0, config, out_dir, progress, end)
         assert last is not None
