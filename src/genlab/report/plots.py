@@ -17,7 +17,8 @@ from matplotlib.figure import Figure
 
 Record = Mapping[str, Any]  # {generator, category, value, ci_low, ci_high, n}
 
-_PALETTE = ("#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+_PALETTE = ("#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+            "#aec7e8", "#ffbb78", "#c5b0d5", "#c49c94")
 _CONTROL_COLOURS = ("#2ca02c", "#7f7f7f", "#d62728", "#c7c7c7")
 
 
