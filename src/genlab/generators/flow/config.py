@@ -215,7 +215,7 @@ class FlowConfig:
         """The default profile trained with the counting-aware auxiliary loss
         (:mod:`.counting`, issue 3's counting-aware training), at the baseline's
         training compute: counting a quarter of each batch raises a step's FLOPs
-        from 6.58 to 8.67 G (bench/method_table.py), so 4,100 steps instead of 5,400."""
+        from 6.58 to 8.67 G (bench/bench_train.py), so 4,100 steps instead of 5,400."""
         return cls(box_channels=LAYOUT_BOX_CHANNELS, count_loss=COUNT_LOSS, counter="default",
                    train_steps=4100)
 
