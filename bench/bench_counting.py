@@ -40,8 +40,7 @@ def main() -> int:
     ckpt = checkpoint.resolve(args.checkpoint or T.run_dir(FlowConfig.default(), models))
     model = checkpoint.load_model(ckpt, ema=False).train()
     c = dataclasses.replace(model.config, workers=1, count_loss=1.0, counter="default")
-    run = T._new_run(c)
-    T.attach_counter(run, models)
+    run = T._new_run(c, cache_dir=models)
 
     def grad_norm(loss: torch.Tensor) -> float:
         model.zero_grad(set_to_none=True)

@@ -65,14 +65,6 @@ def matmul_gflops(n: int, repeats: int = 5) -> float:
     return 2 * n**3 / best / 1e9
 
 
-def new_run(config: FlowConfig) -> _Run:
-    """A fresh training run of ``config``, with its frozen counter when it has a
-    ``count_loss`` (from the models cache, trained there if missing)."""
-    run = T._new_run(config)
-    T.attach_counter(run, paths.models_dir())
-    return run
-
-
 def step_flops(run: _Run, config: FlowConfig) -> int:
     """FLOPs of one forward + backward of the training loss."""
     batch = T._batch(config, run.rng)
@@ -84,7 +76,7 @@ def step_flops(run: _Run, config: FlowConfig) -> int:
 
 def measure(config: FlowConfig, steps: int) -> dict[str, float]:
     torch.set_flush_denormal(True)
-    run = new_run(config)
+    run = T._new_run(config, cache_dir=paths.models_dir())
     flops = step_flops(run, config)
     T._train_step(run)  # warm-up
     times = []
@@ -138,7 +130,7 @@ def compare(config: FlowConfig, variants: list[dict], steps: int, matmul: int) -
     for v in [{}, *variants]:
         fields = {k: x for k, x in v.items() if k != "compile"}
         c = dataclasses.replace(config, workers=1, **fields)
-        run = new_run(c)
+        run = T._new_run(c, cache_dir=paths.models_dir())
         flops = step_flops(run, c)
         if v.get("compile"):
             run.model.unet = torch.compile(run.model.unet)
@@ -177,7 +169,7 @@ def op_profile(config: FlowConfig, top: int) -> None:
     from torch.profiler import ProfilerActivity, profile
 
     torch.set_flush_denormal(True)
-    run = new_run(dataclasses.replace(config, workers=1))
+    run = T._new_run(dataclasses.replace(config, workers=1), cache_dir=paths.models_dir())
     for _ in range(2):
         T._train_step(run)
     with profile(activities=[ProfilerActivity.CPU]) as prof:

@@ -59,8 +59,7 @@ def training_cost(config: FlowConfig | None, models: Path) -> tuple[float, float
     from torch.utils.flop_counter import FlopCounterMode
 
     c = dataclasses.replace(config, workers=1)
-    run = T._new_run(c)
-    T.attach_counter(run, models)
+    run = T._new_run(c, cache_dir=models)
     with FlopCounterMode(display=False) as counter:
         T._loss(run, T._batch(c, run.rng)).backward()
     curve = T.run_dir(config, models) / T.CURVE

@@ -56,8 +56,7 @@ def test_training_with_the_counting_loss_trains_its_counter_first(tmp_path: Path
 
     flops = []
     for c in (dataclasses.replace(COUNTED, count_loss=0.0, counter=""), COUNTED):
-        run = train_mod._new_run(c)
-        train_mod.attach_counter(run, tmp_path)
+        run = train_mod._new_run(c, cache_dir=tmp_path)
         assert (run.counter is None) == (c.count_loss == 0)
         with FlopCounterMode(display=False) as fc:
             train_mod._loss(run, train_mod._batch(c, run.rng)).backward()

@@ -123,13 +123,14 @@ class StoringProcessor(AttnProcessor):
 
 
 def install(unet: UNet2DConditionModel) -> AttentionStore:
-    """Give every cross-attention layer of ``unet`` a storing processor; the store."""
+    """Give every cross-attention layer of ``unet`` a storing processor (the other
+    layers keep theirs); the store."""
     store = AttentionStore()
     # diffusers' ModelMixin hides these from mypy (as in model.py)
-    names = list(unet.attn_processors)  # type: ignore[attr-defined]
+    procs = unet.attn_processors  # type: ignore[attr-defined]
     unet.set_attn_processor(  # type: ignore[attr-defined]
-        {name: StoringProcessor(store) if name.endswith("attn2.processor") else AttnProcessor()
-         for name in names})
+        {name: StoringProcessor(store) if name.endswith("attn2.processor") else proc
+         for name, proc in procs.items()})
     return store
 
 

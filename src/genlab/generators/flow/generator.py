@@ -250,11 +250,11 @@ class FlowGenerator:
 
         n = len(seeds)
         cond = (states[:n], smask[:n], None if boxes is None else boxes[:n])
+        guided_until = 0.0 if self.attention is None else self.attention.until
 
         def velocity(x: torch.Tensor, t: float) -> torch.Tensor:
             shift = None
-            if targets is not None and self.attention is not None \
-                    and t > 1.0 - self.attention.until + 1e-9:
+            if targets is not None and t > 1.0 - guided_until + 1e-9:
                 tg = time.perf_counter()
                 guided = self._guide(x, t, cond, targets)
                 shift, x = guided - x, guided

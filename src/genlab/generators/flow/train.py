@@ -89,7 +89,12 @@ def _streams(c: FlowConfig, rank: int) -> tuple[np.random.Generator, torch.Gener
             torch.Generator().manual_seed(c.seed + 1 + 1_000_003 * rank))
 
 
-def _new_run(c: FlowConfig, rank: int = 0) -> _Run:
+def _new_run(c: FlowConfig, rank: int = 0, cache_dir: Path | None = None) -> _Run:
+    """A fresh run of ``c``; with ``count_loss`` it also holds its frozen counter from
+    ``cache_dir`` (trained there if missing), so no step can run without it."""
+    if c.count_loss and cache_dir is None:
+        raise InputError("a config with count_loss > 0 needs the cache_dir that holds "
+                         "(or will hold) its counter")
     with torch.random.fork_rng():  # seed the init without touching the caller's RNG
         torch.manual_seed(c.seed)
         model = FlowModel(c)
@@ -99,7 +104,8 @@ def _new_run(c: FlowConfig, rank: int = 0) -> _Run:
                             weight_decay=c.weight_decay, fused=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(c, s))
     ema = EMAModel(model.parameters(), decay=c.ema_decay, foreach=True)
-    return _Run(c, model, opt, schedule, ema, *_streams(c, rank), rank=rank)
+    counter = ensure_counter(c, cache_dir) if cache_dir is not None else None
+    return _Run(c, model, opt, schedule, ema, *_streams(c, rank), rank=rank, counter=counter)
 
 
 def _ema_weights(run: _Run) -> dict[str, torch.Tensor]:
@@ -212,9 +218,6 @@ def _all_reduce_mean(run: _Run, loss: torch.Tensor) -> float:
 def _loss(run: _Run, batch: TrainingBatch) -> torch.Tensor:
     """The training loss of one batch (the forward pass of a step)."""
     c = run.config
-    if c.count_loss and run.counter is None:
-        raise InputError("this config has count_loss > 0 but the run has no counter; call "
-                         "attach_counter(run, cache_dir) first")
     ids, mask = run.model.tokenizer.encode(batch.prompts, batch.boxes)
     # A grounded model learns from each image's true scene (the plan a perfect
     # planner would make); sampling takes the planner's scene instead.
@@ -237,11 +240,6 @@ def ensure_counter(config: FlowConfig, cache_dir: Path,
 
     vconfig = VerifierConfig.profile(config.counter)
     return frozen(ensure_verifier(vconfig, cache_dir, progress=progress))
-
-
-def attach_counter(run: _Run, cache_dir: Path) -> None:
-    """Give ``run`` its counter (:func:`ensure_counter`)."""
-    run.counter = ensure_counter(run.config, cache_dir)
 
 
 def _train_step(run: _Run) -> float:
@@ -327,8 +325,7 @@ def _loop(rank: int, config: FlowConfig, out_dir: Path, progress: bool,
     # Denormal floats (Adam's tiny second moments, attention tails) run ~5x slower
     # on x86 CPUs; flushing them to zero made training steps 3-6x faster here.
     torch.set_flush_denormal(True)
-    run = _new_run(config, rank)
-    attach_counter(run, out_dir.parent)
+    run = _new_run(config, rank, out_dir.parent)
     found = checkpoint.checkpoints(out_dir)
     if found:
         _restore(run, found[-1])
