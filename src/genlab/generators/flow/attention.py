@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from diffusers import UNet2DConditionModel
+from diffusers import PixArtTransformer2DModel, UNet2DConditionModel
 from diffusers.models.attention_processor import Attention, AttnProcessor
 
 from genlab.contracts import BoxList
@@ -107,7 +107,8 @@ class StoringProcessor(AttnProcessor):
         if hidden_states.ndim != 3 or attn.spatial_norm is not None \
                 or attn.group_norm is not None or attn.norm_cross:
             raise InputError("attention guidance supports the plain transformer "
-                             "cross-attention of UNet2DConditionModel only")
+                             "cross-attention of UNet2DConditionModel and "
+                             "PixArtTransformer2DModel only")
         n, cells, _ = hidden_states.shape
         mask = attn.prepare_attention_mask(attention_mask, encoder_hidden_states.shape[1], n)
         q = attn.head_to_batch_dim(attn.to_q(hidden_states))
@@ -122,13 +123,13 @@ class StoringProcessor(AttnProcessor):
         return out / attn.rescale_output_factor
 
 
-def install(unet: UNet2DConditionModel) -> AttentionStore:
-    """Give every cross-attention layer of ``unet`` a storing processor (the other
+def install(unet: UNet2DConditionModel | PixArtTransformer2DModel) -> AttentionStore:
+    """Give every cross-attention layer of ``unet`` (the backbone) a storing processor (the other
     layers keep theirs); the store."""
     store = AttentionStore()
     # diffusers' ModelMixin hides these from mypy (as in model.py)
-    procs = unet.attn_processors  # type: ignore[attr-defined]
-    unet.set_attn_processor(  # type: ignore[attr-defined]
+    procs = unet.attn_processors  # type: ignore[union-attr]
+    unet.set_attn_processor(  # type: ignore[union-attr]
         {name: StoringProcessor(store) if name.endswith("attn2.processor") else proc
          for name, proc in procs.items()})
     return store

@@ -32,7 +32,10 @@ FORMAT_VERSION = 1
 ADDED_FIELDS: dict[str, Any] = {"box_fourier": False, "pooled_dropout": 0.0,
                                "exact_head_dim": False, "box_channels": 0, "pooled_slots": 0,
                                "coord_channels": False, "grounding": False,
-                               "count_loss": 0.0, "counter": ""}
+                               "count_loss": 0.0, "counter": "", "backbone": "unet",
+                               "dit_width": 128, "dit_depth": 6, "dit_patch": 2}
+
+BACKBONES = ("unet", "dit")
 
 
 # Weight of the counting-aware loss in FlowConfig.counting. At weight 1 the counting
@@ -56,6 +59,18 @@ class FlowConfig:
         patch: pixel-unshuffle factor: the backbone sees ``(3 * patch**2,
             size / patch, size / patch)`` arrays, a lossless space-to-depth
             "latent" (Shi et al., 2016) that cuts the backbone's cost ~patch**2 times.
+        backbone: ``"unet"`` (diffusers' UNet2DConditionModel) or ``"dit"`` (diffusers'
+            PixArtTransformer2DModel: a diffusion transformer, Peebles & Xie, 2023, with
+            cross-attention to the text in every block and adaLN-single timestep
+            conditioning, Chen et al., 2024, "PixArt-alpha"; with ``pooled_text`` the
+            pooled text joins the timestep embedding, as in SD3). The ``block_out_channels``,
+            ``cross_attention_levels``, ``layers_per_block``, ``norm_num_groups``,
+            ``scale_shift`` and ``exact_head_dim`` fields describe the UNet only; the
+            ``dit_*`` fields describe the transformer only.
+        dit_width: the transformer's width (heads = width / ``attention_head_dim``).
+        dit_depth: the transformer's blocks.
+        dit_patch: the transformer's patch side on the pixel-unshuffled image, so a
+            token covers ``patch * dit_patch`` pixels a side.
         block_out_channels: UNet channels per resolution level.
         cross_attention_levels: per level, whether it has (self + cross) attention.
         layers_per_block: ResNet blocks per UNet level.
@@ -64,8 +79,9 @@ class FlowConfig:
             block (a naming quirk diffusers keeps for old checkpoints): at 32, the
             64-wide level has 32 heads of 2 channels. See ``exact_head_dim``.
         exact_head_dim: read ``attention_head_dim`` as channels per head instead
-            (heads = level width / it). Two heads of 32 instead of 32 of 2 trained
-            18% faster and scored no better over two seeds (session 5,
+            (heads = level width / it). Two heads of 32 instead of 32 of 2 train
+            ~12% faster, and with attention at 8x8 too they let the words localise,
+            but two full runs of that disagreed by more than its gain (sessions 8-9,
             docs/results.md), so the default keeps diffusers' reading.
         norm_num_groups: GroupNorm groups in the UNet (must divide every width).
         scale_shift: condition every ResNet block by FiLM (a per-channel scale and
@@ -163,6 +179,10 @@ class FlowConfig:
     grounding: bool = False
     count_loss: float = 0.0
     counter: str = ""
+    backbone: str = "unet"
+    dit_width: int = 128
+    dit_depth: int = 6
+    dit_patch: int = 2
     categories: tuple[str, ...] = vocab.CATEGORIES
     train_steps: int = 5400
     batch_size: int = 32
@@ -197,7 +217,12 @@ class FlowConfig:
         ``single`` 0.86 vs 0.42; bench/bench_flow_variants.py, docs/results.md).
         Why box channels: layout boxes given as masks beside the image lifted dev
         ``layout`` from 0.01 to 0.16 / 0.21 in two seeds at 2,700 steps, and no
-        category lost (session 5, docs/results.md)."""
+        category lost (session 5, docs/results.md).
+        Why not real heads at 8x8 (2 heads of 32, attention at 8x8 and 4x4): two full
+        runs of it on ``test`` gave overall 0.422 (5,400 steps, 20 min 14 s: over
+        the budget) and 0.278 (4,800 steps, ``single`` 0.830: under the quality bar),
+        against this profile's 0.324 (session 9, docs/results.md): one training run
+        decides less than the spread between runs."""
         return cls(box_channels=LAYOUT_BOX_CHANNELS)
 
     @classmethod
@@ -273,7 +298,11 @@ class FlowConfig:
 
 
 def _validate(c: FlowConfig) -> None:
-    if c.image_size % (c.patch * 2 ** (len(c.block_out_channels) - 1)):
+    if c.backbone not in BACKBONES:
+        raise InputError(f"backbone {c.backbone!r}; accepted: {', '.join(BACKBONES)}")
+    if c.backbone == "dit":
+        _validate_dit(c)
+    elif c.image_size % (c.patch * 2 ** (len(c.block_out_channels) - 1)):
         raise InputError(f"image_size {c.image_size} must be divisible by patch {c.patch} "
                          f"times 2**(levels-1) = {2 ** (len(c.block_out_channels) - 1)}")
     if len(c.cross_attention_levels) != len(c.block_out_channels):
@@ -303,7 +332,7 @@ def _validate(c: FlowConfig) -> None:
                          f"counter={c.counter!r}")
     if not isinstance(c.coord_channels, bool):
         raise InputError(f"coord_channels must be true or false, got {c.coord_channels!r}")
-    if c.exact_head_dim:
+    if c.exact_head_dim and c.backbone == "unet":
         # the middle block always has attention, at the last level's width
         widths = {w for w, a in zip(c.block_out_channels, c.cross_attention_levels, strict=True)
                   if a} | {c.block_out_channels[-1]}
@@ -331,3 +360,16 @@ def _validate(c: FlowConfig) -> None:
                  "box_bins", "workers"):
         if getattr(c, name) < 1:
             raise InputError(f"{name} must be >= 1, got {getattr(c, name)}")
+
+
+def _validate_dit(c: FlowConfig) -> None:
+    for name in ("dit_width", "dit_depth", "dit_patch"):
+        v = getattr(c, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InputError(f"{name} must be an int >= 1, got {v!r}")
+    if c.image_size % (c.patch * c.dit_patch):
+        raise InputError(f"image_size {c.image_size} must be divisible by patch {c.patch} "
+                         f"times dit_patch {c.dit_patch}")
+    if c.dit_width % c.attention_head_dim:
+        raise InputError(f"attention_head_dim {c.attention_head_dim} must divide dit_width "
+                         f"{c.dit_width}")

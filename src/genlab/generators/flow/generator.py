@@ -78,7 +78,8 @@ class FlowGenerator:
             if not isinstance(attention_, AttentionGuidance):
                 raise InputError(f"attention must be an AttentionGuidance, got {attention_!r}")
             if sampler != "euler" or compose or model.config.grounding \
-                    or not any(model.config.cross_attention_levels):
+                    or (model.config.backbone == "unet"
+                        and not any(model.config.cross_attention_levels)):
                 raise InputError("attention guidance needs the euler sampler, no compose, and "
                                  "a text-only flow model with cross-attention")
             self._store = attention.install(model.unet)
@@ -183,8 +184,10 @@ class FlowGenerator:
         return plans
 
     def attention_side(self) -> int:
-        """Side of the finest cross-attention grid of the UNet."""
+        """Side of the finest cross-attention grid of the backbone."""
         c = self.config
+        if c.backbone == "dit":
+            return c.image_size // c.patch // c.dit_patch
         return (c.image_size // c.patch) // 2 ** c.cross_attention_levels.index(True)
 
     def attention_maps(self, x: torch.Tensor, t: float,

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from diffusers import UNet2DConditionModel
+from diffusers import PixArtTransformer2DModel, UNet2DConditionModel
 from diffusers.models.attention_processor import AttnProcessor
+from diffusers.models.embeddings import TimestepEmbedding
 from torch import nn
 
 from genlab.errors import InputError
@@ -52,6 +53,56 @@ def build_unet(c: FlowConfig) -> UNet2DConditionModel:
     )
 
 
+def build_dit(c: FlowConfig) -> PixArtTransformer2DModel:
+    """The diffusion transformer that ``c`` describes (random init): PixArt-alpha's
+    blocks (Chen et al., 2024; DiT, Peebles & Xie, 2023) with self-attention over
+    the patches, cross-attention to the text states, and one shared adaLN-single
+    timestep modulation; fixed 2-D sine-cosine position embeddings of the patches."""
+    channels = 3 * c.patch**2
+    dit = PixArtTransformer2DModel(
+        num_attention_heads=c.dit_width // c.attention_head_dim,
+        attention_head_dim=c.attention_head_dim,
+        in_channels=(channels + c.box_channels + 2 * c.coord_channels
+                     + GROUNDING_CHANNELS * c.grounding),
+        out_channels=channels, num_layers=c.dit_depth, cross_attention_dim=c.text_dim,
+        sample_size=c.image_size // c.patch, patch_size=c.dit_patch,
+        use_additional_conditions=False, caption_channels=None,
+        # diffusers' default scales the position grid to a 64-patch base (PixArt's
+        # 512 px); 1 keeps one unit per patch.
+        interpolation_scale=1,
+    )
+    if c.pooled_text:
+        ada = dit.adaln_single  # type: ignore[attr-defined]
+        ada.emb = PooledTimestepEmbedding(ada.emb, c.text_dim * (1 + c.pooled_slots), c.dit_width)
+    return dit
+
+
+class PooledTimestepEmbedding(nn.Module):
+    """PixArt's timestep embedding plus an MLP of the pooled text state, so that the
+    prompt also reaches every block through the adaLN modulation: the pooled
+    conditioning of SD3 (Esser et al., 2024) and Imagen, which carries most of the
+    UNet's conditioning here (docs/results.md, session 4). It takes the pooled
+    vector as PixArt's ``added_cond_kwargs["pooled"]``."""
+
+    def __init__(self, emb: nn.Module, pooled_dim: int, width: int) -> None:
+        super().__init__()
+        self.emb = emb
+        self.pooled = TimestepEmbedding(pooled_dim, width)
+
+    def forward(self, timestep: torch.Tensor, resolution: torch.Tensor | None,
+                aspect_ratio: torch.Tensor | None, pooled: torch.Tensor, batch_size: int,
+                hidden_dtype: torch.dtype) -> torch.Tensor:
+        t = self.emb(timestep, resolution, aspect_ratio, batch_size, hidden_dtype)
+        return t + self.pooled(pooled.to(t.dtype))
+
+
+def _dit_kwargs(pooled: torch.Tensor | None) -> dict[str, torch.Tensor | None]:
+    kwargs: dict[str, torch.Tensor | None] = {"resolution": None, "aspect_ratio": None}
+    if pooled is not None:
+        kwargs["pooled"] = pooled
+    return kwargs
+
+
 def _heads(c: FlowConfig) -> int | tuple[int, ...]:
     """What diffusers' ``attention_head_dim`` must be: it holds heads per block."""
     if not c.exact_head_dim:
@@ -78,7 +129,9 @@ class FlowModel(nn.Module):
         bins = (self.tokenizer.first_bin, config.box_bins) if config.box_fourier else None
         self.text = TextEncoder(self.tokenizer.vocab_size, config.max_tokens, config.text_dim,
                                 config.text_layers, config.text_heads, box_bins=bins)
-        self.unet = build_unet(config)
+        # The backbone keeps the attribute name ``unet`` whatever its kind, so that
+        # checkpoints keep their ``unet.*`` keys.
+        self.unet = build_unet(config) if config.backbone == "unet" else build_dit(config)
         if config.pooled_slots:
             self.slot_queries = nn.Parameter(torch.randn(config.pooled_slots, config.text_dim)
                                              * config.text_dim ** -0.5)
@@ -87,8 +140,9 @@ class FlowModel(nn.Module):
         # torch's CPU flash kernel on these short sequences, and oneDNN convolutions
         # prefer NHWC.
         # diffusers' ModelMixin hides nn.Module's methods from mypy.
-        self.unet.set_attn_processor(AttnProcessor())  # type: ignore[attr-defined]
-        self.unet.to(memory_format=torch.channels_last)  # type: ignore[attr-defined]
+        self.unet.set_attn_processor(AttnProcessor())  # type: ignore[union-attr]
+        if config.backbone == "unet":
+            self.unet.to(memory_format=torch.channels_last)  # type: ignore[union-attr]
 
     def _slots(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``pooled_slots`` learned queries attend over the text states (attention
@@ -147,8 +201,13 @@ class FlowModel(nn.Module):
                 pooled = torch.cat([pooled, self._slots(states, mask)], dim=1)
             if pooled_keep is not None:
                 pooled = pooled * pooled_keep[:, None].to(pooled.dtype)
-        out = self.unet(z, t * 1000.0, encoder_hidden_states=states,  # type: ignore[operator]
-                        encoder_attention_mask=mask, class_labels=pooled).sample
+        if self.config.backbone == "dit":
+            out = self.unet(z, encoder_hidden_states=states,  # type: ignore[operator]
+                            timestep=t * 1000.0, encoder_attention_mask=mask,
+                            added_cond_kwargs=_dit_kwargs(pooled)).sample
+        else:
+            out = self.unet(z, t * 1000.0, encoder_hidden_states=states,  # type: ignore[operator]
+                            encoder_attention_mask=mask, class_labels=pooled).sample
         out = F.pixel_shuffle(out, p) if p > 1 else out
         if self.config.prediction == "velocity":
             return out
