@@ -7,7 +7,7 @@ failed ones, and how many fail in each mode of :mod:`genlab.judges.failures`
 report shows the same modes summed over categories; this splits them, which is
 what says whether, say, ``position`` fails on the side or on the objects.
 
-    python bench/failure_modes.py [--db genlab-out/genlab.db] [--generator flow] [--split test]
+    python bench/failure_modes.py [--db genlab-out/genlab.db] [-g|--generator flow] [--split test]
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def table(store: Store, generator: str, split: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", default=str(paths.default_db()))
-    ap.add_argument("--generator", default="flow")
+    ap.add_argument("--generator", "-g", default="flow")
     ap.add_argument("--split", default="test", choices=("dev", "test"))
     args = ap.parse_args()
     with Store(args.db) as store:

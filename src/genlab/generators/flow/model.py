@@ -1,4 +1,5 @@
-"""The conditional backbone of ``flow``: diffusers' UNet2DConditionModel on pixels.
+"""The conditional backbone of ``flow``: diffusers' UNet2DConditionModel on pixels
+(or, with ``FlowConfig.backbone = "dit"``, diffusers' PixArtTransformer2DModel).
 
 The UNet (Ronneberger et al., 2015; the conditional form of Rombach et al.,
 2022) predicts the rectified-flow velocity of an RGB image. It runs on a

@@ -1,0 +1,149 @@
+"""Latency per stage: the measurement under the ``realtime`` track (issue 4, item 1).
+
+The seed's bottleneck analysis splits the cost of one image into text encoding,
+the backbone's steps, decoding and scheduling overhead. Any generator can be
+profiled here because the stage times come from the generator itself
+(:attr:`genlab.contracts.Generation.timings`, seconds per stage over one
+``generate`` call); a generator that reports none is timed as a whole and the
+profile says so (``stages_reported`` is False), never with invented stages.
+
+:func:`profile_latency` calls ``generate`` on ``batch`` prompts at a time,
+``warmup`` times untimed and then ``runs`` times timed (the issue asks for at
+least 100), and reports each stage's p50 and p95 in milliseconds per call, the
+call's own p50 and p95, images per second over the timed calls, and the peak
+resident memory of the process while they ran (sampled every millisecond by a
+background thread; RSS covers torch's allocations, which ``tracemalloc`` does not).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import psutil
+
+from genlab.contracts import Generator
+from genlab.errors import InputError
+
+TOTAL = "total"  # the whole generate call, timed here
+
+
+@dataclass(frozen=True)
+class StageTime:
+    """One stage's time per ``generate`` call, in milliseconds over the timed runs."""
+
+    name: str
+    p50_ms: float
+    p95_ms: float
+
+
+@dataclass(frozen=True)
+class LatencyProfile:
+    """What :func:`profile_latency` measured for one generator at one batch size.
+
+    Attributes:
+        batch: prompts per ``generate`` call.
+        runs: timed calls (after ``warmup`` untimed ones).
+        total: the whole call, timed here (p50 / p95 ms).
+        stages: the generator's own stages, in the order it reported them; empty
+            when it reports none.
+        stages_reported: False when the generator reports no stage times, so only
+            ``total`` is measured (the documented fallback).
+        throughput_img_s: images over the timed calls' summed seconds.
+        peak_rss_mb: the process's peak resident memory during the timed calls.
+        rss_increase_mb: that peak minus the resident memory before them.
+    """
+
+    batch: int
+    runs: int
+    warmup: int
+    total: StageTime
+    stages: tuple[StageTime, ...]
+    stages_reported: bool
+    throughput_img_s: float
+    peak_rss_mb: float
+    rss_increase_mb: float
+
+    def stage(self, name: str) -> StageTime:
+        """The stage called ``name`` (``"total"`` for the whole call)."""
+        if name == TOTAL:
+            return self.total
+        for s in self.stages:
+            if s.name == name:
+                return s
+        raise InputError(f"no stage {name!r} in this profile; stages: "
+                         f"{[TOTAL, *(s.name for s in self.stages)]}")
+
+
+class _PeakRSS:
+    """Samples the process's resident memory every ``interval`` seconds in a thread."""
+
+    def __init__(self, interval: float = 0.001) -> None:
+        self._proc = psutil.Process()
+        self._interval = interval
+        self._stop = threading.Event()
+        self.before = self.peak = self._proc.memory_info().rss
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._proc.memory_info().rss)
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> _PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._proc.memory_info().rss)
+
+
+def _check(prompts: Sequence[str], batch: int, runs: int, warmup: int) -> None:
+    for name, value, low in (("batch", batch, 1), ("runs", runs, 1), ("warmup", warmup, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise InputError(f"{name} must be an int >= {low}, got {value!r}")
+    if not prompts or isinstance(prompts, str):
+        raise InputError(f"prompts must be a non-empty sequence of strings, got {prompts!r}")
+
+
+def _stat(name: str, seconds: Sequence[float]) -> StageTime:
+    ms = np.asarray(seconds, dtype=np.float64) * 1e3
+    return StageTime(name, float(np.percentile(ms, 50)), float(np.percentile(ms, 95)))
+
+
+def profile_latency(generator: Generator, prompts: Sequence[str], *, batch: int = 1,
+                    runs: int = 100, warmup: int = 5, size: int = 32) -> LatencyProfile:
+    """Time ``generator`` on ``batch`` prompts per call (cycling through ``prompts``,
+    seed = the call's index), ``warmup`` untimed calls then ``runs`` timed ones."""
+    _check(prompts, batch, runs, warmup)
+
+    def call(i: int) -> tuple[float, dict[str, float]]:
+        chosen = [prompts[(i * batch + j) % len(prompts)] for j in range(batch)]
+        seeds = [i * batch + j for j in range(batch)]
+        t = time.perf_counter()
+        out = generator.generate(chosen, seeds, size=size)
+        return time.perf_counter() - t, dict(out.timings)
+
+    for i in range(warmup):
+        call(i)
+    totals: list[float] = []
+    per_stage: dict[str, list[float]] = {}
+    with _PeakRSS() as mem:
+        for i in range(warmup, warmup + runs):
+            seconds, timings = call(i)
+            totals.append(seconds)
+            for name, value in timings.items():
+                per_stage.setdefault(name, []).append(value)
+    # A stage reported by only some calls (e.g. planning of layout prompts) counts
+    # 0 in the others, so every stage's percentiles are over all the runs.
+    stages = tuple(_stat(n, v + [0.0] * (runs - len(v))) for n, v in per_stage.items())
+    mb = 1024.0 ** 2
+    return LatencyProfile(batch=batch, runs=runs, warmup=warmup, total=_stat(TOTAL, totals),
+                          stages=stages, stages_reported=bool(stages),
+                          throughput_img_s=batch * runs / sum(totals),
+                          peak_rss_mb=mem.peak / mb, rss_increase_mb=(mem.peak - mem.before) / mb)

@@ -1,0 +1,82 @@
+"""The latency profiler: stages from the generator, percentiles, fallback, loud errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+from genlab import catalog
+from genlab.contracts import Generation
+from genlab.errors import InputError
+from genlab.tracks.latency import TOTAL, profile_latency
+
+
+class SleepyGenerator:
+    """Reports two stages; ``backbone`` takes 2 ms per image, ``text_encoding``
+    1 ms per call, and every fourth call also reports ``planning``."""
+
+    name = "sleepy"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def generate(self, prompts: Sequence[str], seeds: Sequence[int], **_: Any) -> Generation:
+        timings = {"text_encoding": 0.001, "backbone": 0.002 * len(prompts)}
+        if self.calls % 4 == 0:
+            timings["planning"] = 0.004
+        self.calls += 1
+        time.sleep(0.002 * len(prompts))
+        return Generation(np.zeros((len(prompts), 8, 8, 3), np.uint8), timings)
+
+
+def test_stages_come_from_the_generator_with_percentiles() -> None:
+    gen = SleepyGenerator()
+    p = profile_latency(gen, ["a red circle"], batch=2, runs=20, warmup=3)
+    assert gen.calls == 23 and p.runs == 20 and p.stages_reported
+    assert [s.name for s in p.stages] == ["text_encoding", "backbone", "planning"]
+    assert p.stage("backbone").p50_ms == pytest.approx(4.0)
+    assert p.stage("text_encoding").p95_ms == pytest.approx(1.0)
+    # planning is reported by 5 of the 20 timed calls: 0 in the others
+    assert p.stage("planning").p50_ms == 0.0 and p.stage("planning").p95_ms == pytest.approx(4.0)
+    assert p.total.p50_ms >= 4.0 and p.total.p95_ms >= p.total.p50_ms
+    assert 0 < p.throughput_img_s <= 2 / 0.004
+    assert p.peak_rss_mb > 0 and p.rss_increase_mb >= 0
+    with pytest.raises(InputError, match="no stage 'decode'.*'total', 'text_encoding'"):
+        p.stage("decode")
+    assert p.stage(TOTAL) is p.total
+
+
+class SilentGenerator:
+    """Draws with a real generator and reports no stage times."""
+
+    name = "silent"
+
+    def generate(self, prompts: Sequence[str], seeds: Sequence[int], **kw: Any) -> Generation:
+        return Generation(catalog.GENERATORS.get("oracle").generate(prompts, seeds, **kw).images)
+
+
+def test_a_generator_without_stages_gets_total_time_only() -> None:
+    p = profile_latency(SilentGenerator(), ["two red squares"], runs=5, warmup=1)
+    assert not p.stages_reported and p.stages == ()
+    assert p.total.p50_ms > 0
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"batch": 0}, "batch must be an int >= 1, got 0"),
+    ({"runs": 0}, "runs must be an int >= 1"),
+    ({"warmup": -1}, "warmup must be an int >= 0"),
+    ({"batch": True}, "batch must be an int"),
+])
+def test_bad_settings_are_clear_errors(kw: dict[str, Any], match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        profile_latency(SleepyGenerator(), ["a red circle"], **kw)
+
+
+def test_prompts_must_be_a_non_empty_list() -> None:
+    for bad in ([], "a red circle"):
+        with pytest.raises(InputError, match="non-empty sequence of strings"):
+            profile_latency(SleepyGenerator(), bad)
