@@ -81,8 +81,8 @@ class FlowConfig:
         exact_head_dim: read ``attention_head_dim`` as channels per head instead
             (heads = level width / it). Two heads of 32 instead of 32 of 2 train
             ~12% faster, and with attention at 8x8 too they let the words localise,
-            but two full runs of that disagreed by more than its gain (sessions 8-9,
-            docs/results.md), so the default keeps diffusers' reading.
+            but three full runs of that spread by more than its gain (sessions 8-9,
+            docs/results.md), so the default keeps diffusers' reading for now.
         norm_num_groups: GroupNorm groups in the UNet (must divide every width).
         scale_shift: condition every ResNet block by FiLM (a per-channel scale and
             shift from the time + pooled-text embedding, Perez et al., 2018; the
@@ -218,11 +218,12 @@ class FlowConfig:
         Why box channels: layout boxes given as masks beside the image lifted dev
         ``layout`` from 0.01 to 0.16 / 0.21 in two seeds at 2,700 steps, and no
         category lost (session 5, docs/results.md).
-        Why not real heads at 8x8 (2 heads of 32, attention at 8x8 and 4x4): two full
-        runs of it on ``test`` gave overall 0.422 (5,400 steps, 20 min 14 s: over
-        the budget) and 0.278 (4,800 steps, ``single`` 0.830: under the quality bar),
-        against this profile's 0.324 (session 9, docs/results.md): one training run
-        decides less than the spread between runs."""
+        Why not (yet) real heads at 8x8 (2 heads of 32, attention at 8x8 and 4x4):
+        three full runs of it on ``test`` gave overall 0.422 (5,400 steps, 20 min
+        14 s: over the budget), 0.278 (4,800 steps, ``single`` 0.830: under the
+        quality bar) and 0.378 (4,800 steps, seed 1: the bar met), against this
+        profile's 0.324 (session 9, docs/results.md): the spread between training
+        runs is larger than the gain, and choosing the seed is a team decision."""
         return cls(box_channels=LAYOUT_BOX_CHANNELS)
 
     @classmethod
