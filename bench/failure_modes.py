@@ -17,11 +17,9 @@ from collections import Counter
 
 from genlab import paths
 from genlab.errors import InputError
-from genlab.judges.failures import MODES
+from genlab.judges.failures import MODES, OTHER, mode_of
 from genlab.store import Store
 from genlab.worlds.shapes import vocab
-
-OTHER = "other"
 
 
 def table(store: Store, generator: str, split: str) -> str:
@@ -36,8 +34,7 @@ def table(store: Store, generator: str, split: str) -> str:
     for s in store.samples(run.id, split=split):
         totals[s["category"]] += 1
         if not s["passed"]:
-            mode = s["details"].get("failure") or OTHER
-            counts.setdefault(s["category"], Counter())[mode] += 1
+            counts.setdefault(s["category"], Counter())[mode_of(s["details"])] += 1
     modes = [m for m in (*MODES, OTHER) if any(m in c for c in counts.values())]
     lines = [f"run {run.id} ({run.generator}, track {run.track_version}, judge "
              f"{run.judge_version}), split {split}", "",

@@ -20,13 +20,20 @@ detections decide, exactly, which check failed first:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from genlab.judges.detect import BLOB, UNKNOWN, DetectedObject
 from genlab.worlds.shapes.spec import Group, PromptSpec
 
 MODES: tuple[str, ...] = ("merged objects", "wrong count", "attribute swap", "wrong attribute",
                           "forbidden object", "wrong side", "wrong box", "wrong background")
+OTHER = "other"  # a failure judged before failure modes were recorded (judge < 1.1)
+
+
+def mode_of(details: Mapping[str, Any]) -> str:
+    """The failure mode a failed verdict's ``details`` record (``OTHER`` if none)."""
+    return str(details.get("failure") or OTHER)
 
 
 def _malformed(objects: Sequence[DetectedObject]) -> bool:

@@ -20,13 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from genlab.catalog import CONTROLS
-from genlab.judges.failures import MODES
+from genlab.judges.failures import MODES, OTHER, mode_of
 from genlab.report import plots
 from genlab.store import RunInfo, Store
 
 SAMPLES_PER_CELL = 4
 EXAMPLES_PER_MODE = 4
-OTHER = "other"  # failures judged before failure modes were recorded (judge < 1.1)
 SPLIT_ORDER = ("test", "dev")
 
 _CSS = """
@@ -172,7 +171,7 @@ def _failures(samples_by_gen: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
         modes = by_mode.setdefault(gen, {})
         for s in samples:
             if not s["passed"]:
-                modes.setdefault(s["details"].get("failure") or OTHER, []).append(s)
+                modes.setdefault(mode_of(s["details"]), []).append(s)
     columns = [m for m in (*MODES, OTHER) if any(m in v for v in by_mode.values())]
     if not columns:
         return "<p class='meta'>no failures</p>"

@@ -31,17 +31,22 @@ from genlab.generators.flow.tokenizer import Tokenizer
 X0_T_MIN = 0.05  # the smallest t the x0 -> velocity conversion divides by
 
 
+def _in_channels(c: FlowConfig) -> int:
+    """The backbone's input channels: the pixel-unshuffled image, then what
+    :meth:`FlowModel.velocity` concatenates beside it (box masks, grounding map,
+    coordinates)."""
+    return (3 * c.patch**2 + c.box_channels + GROUNDING_CHANNELS * c.grounding
+            + 2 * c.coord_channels)
+
+
 def build_unet(c: FlowConfig) -> UNet2DConditionModel:
     """The UNet that ``c`` describes (random init)."""
     down = tuple("CrossAttnDownBlock2D" if a else "DownBlock2D" for a in c.cross_attention_levels)
     up = tuple("CrossAttnUpBlock2D" if a else "UpBlock2D"
                for a in reversed(c.cross_attention_levels))
-    channels = 3 * c.patch**2
     return UNet2DConditionModel(
         sample_size=c.image_size // c.patch,
-        in_channels=(channels + c.box_channels + 2 * c.coord_channels
-                     + GROUNDING_CHANNELS * c.grounding),
-        out_channels=channels,
+        in_channels=_in_channels(c), out_channels=3 * c.patch**2,
         block_out_channels=c.block_out_channels, layers_per_block=c.layers_per_block,
         down_block_types=down, up_block_types=up, cross_attention_dim=c.text_dim,
         attention_head_dim=_heads(c), norm_num_groups=c.norm_num_groups,
@@ -59,13 +64,11 @@ def build_dit(c: FlowConfig) -> PixArtTransformer2DModel:
     blocks (Chen et al., 2024; DiT, Peebles & Xie, 2023) with self-attention over
     the patches, cross-attention to the text states, and one shared adaLN-single
     timestep modulation; fixed 2-D sine-cosine position embeddings of the patches."""
-    channels = 3 * c.patch**2
     dit = PixArtTransformer2DModel(
         num_attention_heads=c.dit_width // c.attention_head_dim,
         attention_head_dim=c.attention_head_dim,
-        in_channels=(channels + c.box_channels + 2 * c.coord_channels
-                     + GROUNDING_CHANNELS * c.grounding),
-        out_channels=channels, num_layers=c.dit_depth, cross_attention_dim=c.text_dim,
+        in_channels=_in_channels(c), out_channels=3 * c.patch**2, num_layers=c.dit_depth,
+        cross_attention_dim=c.text_dim,
         sample_size=c.image_size // c.patch, patch_size=c.dit_patch,
         use_additional_conditions=False, caption_channels=None,
         # diffusers' default scales the position grid to a 64-patch base (PixArt's
