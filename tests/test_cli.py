@@ -145,6 +145,19 @@ def test_run_smoke_end_to_end(tmp_path: Path) -> None:
     assert {r["generator"] for r in records} == {"oracle", "random-scene"}
 
 
+def test_run_realtime_prints_one_row_per_setting(tmp_path: Path) -> None:
+    db = tmp_path / "rt.db"
+    result = runner.invoke(app, ["run", "realtime", "-g", "oracle", "--profile", "smoke",
+                                 "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "p50 ms" in result.stdout and "random-scene" in result.stdout
+    records = json.loads(runner.invoke(app, ["scores", "--db", str(db), "--track", "realtime",
+                                             "--json"]).stdout)
+    assert records and all(set(r) == SCORE_KEYS for r in records)
+    assert {r["category"] for r in records} >= {"latency_p50_ms", "latency_p95_ms",
+                                                "throughput_img_s", "control_accuracy"}
+
+
 def test_judge_check_json() -> None:
     pytest.importorskip("genlab.judges.validate")
     result = runner.invoke(app, ["judge-check", "--n", "4", "--sizes", "32", "--json"])

@@ -110,3 +110,42 @@ def test_failure_modes_are_counted_and_shown(tmp_path: Path) -> None:
 def test_verdicts_without_a_mode_count_as_other(store: Store) -> None:
     section = render_report(store).split("<h3>failure modes</h3>", 1)[1]
     assert "<th>other</th>" in section
+
+
+def test_realtime_section_has_frontier_stages_and_every_setting(tmp_path: Path) -> None:
+    from genlab.report.plots import pareto
+    from genlab.tracks.realtime import RealtimeConfig, RealtimeTrack, Setting
+
+    config = RealtimeConfig(settings=(Setting("euler", 4), Setting("euler", 1)),
+                            quality=ControlConfig(splits=("dev",), prompts_per_category=2,
+                                                  images_per_prompt=1, resamples=1000,
+                                                  categories=("single", "counting")),
+                            latency_runs=3, warmup=0, throughput_batch=2, throughput_runs=1,
+                            resamples=1000)
+
+    class Sweepable:
+        name = "sweep"
+
+        def __init__(self, steps: int = 4) -> None:
+            self.steps, self.inner = steps, catalog.GENERATORS.get("oracle")
+
+        def with_options(self, **o: Any) -> Any:
+            return Sweepable(o.get("steps", self.steps))
+
+        def describe(self) -> dict[str, Any]:
+            return {"steps": self.steps}
+
+        def generate(self, *a: Any, **kw: Any) -> Any:
+            return self.inner.generate(*a, **kw)
+
+    with Store(tmp_path / "rt.db") as store:
+        RealtimeTrack().run("sweep", Sweepable(), store, "smoke", config=config)
+        RealtimeTrack().run("oracle", catalog.GENERATORS.get("oracle"), store, "smoke",
+                            config=config)
+        html = render_report(store)
+    section = html.split("<h2>track realtime</h2>", 1)[1]
+    assert 'alt="speed-quality frontier"' in section and 'alt="stage breakdown"' in section
+    for name in ("sweep@euler-4", "sweep@euler-1", "oracle"):
+        assert f"<td>{name}</td>" in section
+    assert "<td>sweep@euler-4</td><td>4</td>" in section  # model calls per image
+    assert pareto([(1.0, 0.5), (2.0, 0.4), (3.0, 0.9), (0.5, 0.1)]) == [3, 0, 2]

@@ -8,7 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from genlab.errors import InputError
-from genlab.stats import cluster_bootstrap, mean_of_means_bootstrap, wilson
+from genlab.stats import (
+    cluster_bootstrap,
+    iid_bootstrap,
+    mean_of_means_bootstrap,
+    ratio_of_means_bootstrap,
+    ratio_of_medians_bootstrap,
+    wilson,
+)
 
 
 def _binary(n_prompts: int, per_prompt: int, p: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -109,3 +116,50 @@ def test_bad_input_is_loud() -> None:
         cluster_bootstrap([1.0, 0.0], [0])
     with pytest.raises(InputError, match="zero categories"):
         mean_of_means_bootstrap([])
+
+
+def test_iid_bootstrap_of_timed_runs() -> None:
+    runs = np.arange(1.0, 101.0)  # 1..100 ms
+    p50 = iid_bootstrap(runs, "p50", seed=1)
+    assert p50.value == 50.5 and p50.ci_low < 50.5 < p50.ci_high and p50.n == 100
+    assert 40 < p50.ci_low and p50.ci_high < 61
+    assert iid_bootstrap(runs, "p95").value == pytest.approx(np.percentile(runs, 95))
+    rate = iid_bootstrap([0.5, 0.5, 0.5], "rate")
+    assert (rate.value, rate.ci_low, rate.ci_high) == (2.0, 2.0, 2.0)
+    with pytest.raises(InputError, match="unknown statistic"):
+        iid_bootstrap(runs, "mean")
+    with pytest.raises(InputError, match="non-empty"):
+        iid_bootstrap([], "p50")
+    with pytest.raises(InputError, match="positive"):
+        iid_bootstrap([0.0, 1.0], "rate")
+
+
+def test_ratio_of_means_is_paired() -> None:
+    """Two settings on the same prompts: the ratio's interval resamples prompts once for
+    both, so a setting against itself is 1 exactly and a uniform halving is 0.5 exactly."""
+    v, c = _binary(40, 4, 0.6, seed=3)
+    same = ratio_of_means_bootstrap([(v, c)], [(v, c)])
+    assert (same.value, same.ci_low, same.ci_high) == (1.0, 1.0, 1.0)
+    half = ratio_of_means_bootstrap([(v * 0.5, c)], [(v, c)])
+    assert half.value == pytest.approx(0.5) and half.ci_high - half.ci_low < 1e-9
+    other, _ = _binary(40, 4, 0.3, seed=4)
+    r = ratio_of_means_bootstrap([(other, c), (v, c)], [(v, c), (v, c)])
+    expected = (other.mean() + v.mean()) / 2 / v.mean()
+    assert r.value == pytest.approx(expected) and r.ci_low < r.value < r.ci_high
+    with pytest.raises(InputError, match="same prompts"):
+        ratio_of_means_bootstrap([(v, c + 1)], [(v, c)])
+    with pytest.raises(InputError, match="score is 0"):
+        ratio_of_means_bootstrap([(v, c)], [(v * 0, c)])
+    with pytest.raises(InputError, match="same non-zero number"):
+        ratio_of_means_bootstrap([(v, c)], [])
+
+
+def test_ratio_of_medians_is_a_speedup() -> None:
+    slow, fast = np.linspace(90, 110, 50), np.linspace(9, 11, 50)
+    r = ratio_of_medians_bootstrap(slow, fast, seed=2)
+    assert r.value == pytest.approx(10.0) and r.ci_low < 10.0 < r.ci_high
+    assert 9.0 < r.ci_low and r.ci_high < 11.0
+    same = ratio_of_medians_bootstrap(slow, slow)
+    assert (same.value, same.ci_low, same.ci_high) == (1.0, 1.0, 1.0)
+    with pytest.raises(InputError, match="positive times"):
+        ratio_of_medians_bootstrap(slow, [0.0, 1.0])

@@ -125,6 +125,33 @@ def _flow_attend(*, profile: str = "default", cache_dir: Path | None = None,
     return gen
 
 
+def _flow_reflow(*, profile: str = "default", cache_dir: Path | None = None,
+                 progress: bool = True, compile: bool = False, **options: Any) -> Generator:
+    """A few-step student of ``flow`` (issue 4): reflow on the teacher's guided couples
+    (Liu et al., 2022) with one-step distillation and CFG folded in (Meng et al., 2023);
+    2 Euler steps, one backbone pass each. Made and cached on first use (about 20
+    minutes on 2 cores). ``compile``: its backbone through ``torch.compile``."""
+    from genlab import paths
+    from genlab.generators.flow.entry import load_flow
+    from genlab.generators.flow.reflow import ReflowConfig, load_student
+
+    teacher = load_flow(profile=profile, cache_dir=cache_dir, progress=progress)
+    config = ReflowConfig.smoke() if profile == "smoke" else ReflowConfig()
+    gen = load_student(teacher, config, Path(cache_dir or paths.models_dir()),
+                       progress=progress, compile=compile, **options)
+    gen.name = "flow-reflow-compiled" if compile else "flow-reflow"
+    return gen
+
+
+def _flow_reflow_compiled(**kwargs: Any) -> Generator:
+    """``flow-reflow`` with its backbone through ``torch.compile`` (an engineering lever
+    of issue 4: the same images up to float rounding, each new batch shape compiled
+    once, about a minute on 2 cores). The smoke profile stays eager: compiling alone
+    takes longer than the whole smoke pipeline (a slow test checks the compiled images;
+    ``describe()`` says which one ran)."""
+    return _flow_reflow(compile=kwargs.get("profile", "default") != "smoke", **kwargs)
+
+
 def _shapes(**_: Any) -> Any:
     from genlab.worlds.shapes.world import ShapesWorld
 
@@ -148,6 +175,8 @@ GENERATORS.register("flow-composed", _flow_composed)
 GENERATORS.register("flow-verified", _flow_verified)
 GENERATORS.register("flow-attend", _flow_attend)
 GENERATORS.register("flow-counting", _flow_counting)
+GENERATORS.register("flow-reflow", _flow_reflow)
+GENERATORS.register("flow-reflow-compiled", _flow_reflow_compiled)
 
 
 def _control(**_: Any) -> Any:
@@ -157,4 +186,12 @@ def _control(**_: Any) -> Any:
     return ControlTrack()
 
 
+def _realtime(**_: Any) -> Any:
+    """Track ``realtime``: latency per stage, throughput and accuracy per sampling setting."""
+    from genlab.tracks.realtime import RealtimeTrack
+
+    return RealtimeTrack()
+
+
 TRACKS.register("control", _control)
+TRACKS.register("realtime", _realtime)

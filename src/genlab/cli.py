@@ -90,9 +90,15 @@ def _cell(r: dict[str, Any] | None) -> str:
 
 
 def _summary(records: list[dict[str, Any]]) -> None:
-    """One table per track: the headline categories of its test split (dev if none)."""
+    """One table per track: the headline categories of its test split (dev if none), or
+    for a track with ``summary`` columns, one row per generator over those columns."""
     for track in sorted({r["track"] for r in records}):
         recs = [r for r in records if r["track"] == track]
+        columns = getattr(catalog.TRACKS.get(track), "summary", None) \
+            if track in catalog.TRACKS else None
+        if columns:
+            _row_table(track, recs, columns)
+            continue
         split = "test" if any(r["category"].startswith("test/") for r in recs) else "dev"
         cats = list(dict.fromkeys(r["category"] for r in recs
                                   if r["category"].startswith(split + "/")
@@ -107,6 +113,18 @@ def _summary(records: list[dict[str, Any]]) -> None:
         for c in cats:
             table.add_row(c, *(_cell(index.get((g, c))) for g in gens))
         out.print(table)
+
+
+def _row_table(track: str, recs: list[dict[str, Any]],
+               columns: Sequence[tuple[str, str]]) -> None:
+    index = {(r["generator"], r["category"]): r for r in recs}
+    table = Table(title=f"{track} (95% CI)")
+    table.add_column("generator")
+    for _, header in columns:
+        table.add_column(header, justify="right")
+    for g in dict.fromkeys(r["generator"] for r in recs):
+        table.add_row(g, *(_cell(index.get((g, c))) for c, _ in columns))
+    out.print(table)
 
 
 @app.command()
@@ -297,7 +315,8 @@ def list_components() -> None:
         names = reg.names()
         if reg is catalog.GENERATORS:
             names = [f"{n} (control)" if n in catalog.CONTROLS else n for n in names]
-        out.print(f"[bold]{reg.kind}s[/bold]: {escape(', '.join(names) or '(none)')}")
+        out.print(f"[bold]{reg.kind}s[/bold]: {escape(', '.join(names) or '(none)')}",
+                  soft_wrap=True)  # one line per kind: names are never broken
 
 
 if __name__ == "__main__":

@@ -98,6 +98,17 @@ def identity(generator: Generator) -> dict[str, Any]:
     return desc
 
 
+def with_options(generator: Generator, **options: object) -> Generator:
+    """``generator`` sampling with other options (``steps``, ``sampler``, ``guidance``),
+    through its optional ``with_options`` method; a generator without one (a renderer,
+    a control) is an InputError naming it."""
+    method = getattr(generator, "with_options", None)
+    if not callable(method):
+        raise InputError(f"generator {getattr(generator, 'name', generator)!r} has no "
+                         f"sampling options; asked for {sorted(options)}")
+    return method(**options)  # type: ignore[no-any-return]
+
+
 def check_request(prompts: Sequence[str], seeds: Sequence[int],
                   boxes: Sequence[BoxList | None] | None) -> list[BoxList | None]:
     """Loud check of a :meth:`Generator.generate` call's arguments (one seed, an int,

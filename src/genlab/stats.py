@@ -160,3 +160,125 @@ def mean_of_means_bootstrap(
     point = float(np.mean(points))
     lo, hi = _interval(point, boot / len(parts), k, n, proportion)
     return Estimate(point, lo, hi, n, k)
+
+
+def iid_bootstrap(values: Sequence[float] | np.ndarray, statistic: str, *,
+                  resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> Estimate:
+    """A statistic of independent measurements (timed runs) with a percentile interval.
+
+    Args:
+        values: ``(n,)`` one measurement per run (milliseconds, seconds, ...).
+        statistic: ``"p50"`` or ``"p95"`` (the median or 95th percentile, numpy's linear
+            interpolation), or ``"rate"`` (``1 / mean``: calls per unit of ``values``).
+        resamples, seed: as for :func:`cluster_bootstrap`; runs are resampled singly.
+    """
+    resamples = _check_resamples(resamples)
+    stats = {"p50": lambda a: np.percentile(a, 50, axis=-1),
+             "p95": lambda a: np.percentile(a, 95, axis=-1),
+             "rate": lambda a: 1.0 / a.mean(axis=-1)}
+    if statistic not in stats:
+        raise InputError(f"unknown statistic {statistic!r}; accepted: {', '.join(stats)}")
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1 or v.size == 0 or not np.isfinite(v).all():
+        raise InputError(f"values must be a non-empty 1-d array of finite numbers, got shape "
+                         f"{v.shape}")
+    if statistic == "rate" and (v <= 0).any():
+        raise InputError("a rate needs positive durations")
+    fn = stats[statistic]
+    point = float(fn(v))
+    idx = np.random.default_rng(seed).integers(0, v.size, size=(resamples, v.size))
+    alpha = (1.0 - LEVEL) / 2
+    lo, hi = (float(q) for q in np.quantile(fn(v[idx]), [alpha, 1.0 - alpha]))
+    return Estimate(point, min(lo, point), max(hi, point), int(v.size), int(v.size))
+
+
+def ratio_of_medians_bootstrap(numerator: Sequence[float] | np.ndarray,
+                               denominator: Sequence[float] | np.ndarray, *,
+                               resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> Estimate:
+    """``median(numerator) / median(denominator)`` of two sets of independent timed runs
+    (a speedup: the baseline's times over a method's), each set resampled on its own.
+
+    When both are the very same runs (a baseline against itself) the ratio is 1 exactly.
+    """
+    resamples = _check_resamples(resamples)
+    a = np.asarray(numerator, dtype=np.float64)
+    b = np.asarray(denominator, dtype=np.float64)
+    for name, v in (("numerator", a), ("denominator", b)):
+        if v.ndim != 1 or v.size == 0 or not np.isfinite(v).all() or (v <= 0).any():
+            raise InputError(f"{name} must be a non-empty 1-d array of positive times")
+    point = float(np.median(a) / np.median(b))
+    if a.shape == b.shape and np.array_equal(a, b):
+        return Estimate(1.0, 1.0, 1.0, int(b.size), int(b.size))
+    rng = np.random.default_rng(seed)
+    boot = (np.median(a[rng.integers(0, a.size, size=(resamples, a.size))], axis=1)
+            / np.median(b[rng.integers(0, b.size, size=(resamples, b.size))], axis=1))
+    alpha = (1.0 - LEVEL) / 2
+    lo, hi = (float(q) for q in np.quantile(boot, [alpha, 1.0 - alpha]))
+    return Estimate(point, min(lo, point), max(hi, point), int(b.size), int(b.size))
+
+
+def ratio_of_means_bootstrap(
+    numerator: Sequence[tuple[Sequence[float] | np.ndarray, Sequence[object] | np.ndarray]],
+    denominator: Sequence[tuple[Sequence[float] | np.ndarray, Sequence[object] | np.ndarray]],
+    *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
+) -> Estimate:
+    """The ratio of two overall scores measured on the same prompts, with a paired interval.
+
+    Each side is a mean over categories as in :func:`mean_of_means_bootstrap`; category
+    ``i`` of both sides must hold the same clusters (the same prompts, e.g. one
+    generator at two settings), and each resample draws the same prompts for both,
+    so the interval is that of the ratio, not of two independent scores. The value
+    is ``overall(numerator) / overall(denominator)``; a denominator of 0 is an error.
+    """
+    resamples = _check_resamples(resamples)
+    if not numerator or len(numerator) != len(denominator):
+        raise InputError(f"numerator has {len(numerator)} categories and denominator "
+                         f"{len(denominator)}; need the same non-zero number")
+    rng = np.random.default_rng(seed)
+    boot_num, boot_den = np.zeros(resamples), np.zeros(resamples)
+    point_num, point_den, n = [], [], 0
+    for (v_num, c_num), (v_den, c_den) in zip(numerator, denominator, strict=True):
+        s_num, z_num = _aligned_sums(v_num, c_num)
+        s_den, z_den = _aligned_sums(v_den, c_den)
+        if list(s_num) != list(s_den):
+            raise InputError("numerator and denominator must be measured on the same prompts "
+                             "(the same cluster labels in every category)")
+        a_num = np.array([s_num[k] for k in sorted(s_num)])
+        a_den = np.array([s_den[k] for k in sorted(s_den)])
+        n_num = np.array([z_num[k] for k in sorted(z_num)])
+        n_den = np.array([z_den[k] for k in sorted(z_den)])
+        idx = rng.integers(0, a_num.size, size=(resamples, a_num.size))
+        boot_num += a_num[idx].sum(axis=1) / n_num[idx].sum(axis=1)
+        boot_den += a_den[idx].sum(axis=1) / n_den[idx].sum(axis=1)
+        point_num.append(a_num.sum() / n_num.sum())
+        point_den.append(a_den.sum() / n_den.sum())
+        n += int(n_num.sum())
+    den = float(np.mean(point_den))
+    if den == 0.0:
+        raise InputError("the denominator's score is 0; a ratio to it is undefined")
+    point = float(np.mean(point_num)) / den
+    with np.errstate(divide="ignore", invalid="ignore"):
+        boot = boot_num / boot_den
+    boot = boot[np.isfinite(boot)]
+    alpha = (1.0 - LEVEL) / 2
+    lo, hi = (float(q) for q in np.quantile(boot, [alpha, 1.0 - alpha])) if boot.size \
+        else (point, point)
+    k = sum(len(set(np.asarray(c).tolist())) for _, c in numerator)
+    return Estimate(point, min(lo, point), max(hi, point), n, k)
+
+
+def _aligned_sums(values: Sequence[float] | np.ndarray, clusters: Sequence[object] | np.ndarray
+                  ) -> tuple[dict[str, float], dict[str, float]]:
+    """Per-cluster sums and sizes keyed by the cluster's label (as text), sorted."""
+    v = np.asarray(values, dtype=np.float64)
+    c = np.asarray(clusters)
+    if v.ndim != 1 or c.shape != v.shape or v.size == 0:
+        raise InputError(f"values {v.shape} and clusters {c.shape} must be 1-d, equal length "
+                         "and non-empty")
+    sums: dict[str, float] = {}
+    sizes: dict[str, float] = {}
+    for value, label in zip(v.tolist(), c.tolist(), strict=True):
+        key = str(label)
+        sums[key] = sums.get(key, 0.0) + value
+        sizes[key] = sizes.get(key, 0.0) + 1.0
+    return dict(sorted(sums.items())), dict(sorted(sizes.items()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -91,3 +92,43 @@ def test_box_channel_model_generates_with_and_without_boxes() -> None:
     out = gen.generate(["a red circle", "a red circle and a blue square"], [0, 1],
                        boxes=boxes, size=32)
     assert out.images.shape == (2, 32, 32, 3)
+
+
+def test_with_options_copies_the_sampling_and_shares_the_weights(gen: FlowGenerator) -> None:
+    fast = gen.with_options(steps=1, sampler="euler", guidance=1.0)
+    assert (fast.steps, fast.sampler, fast.guidance) == (1, "euler", 1.0)
+    assert (gen.steps, gen.sampler, gen.guidance) == (3, "heun", 2.0)  # unchanged
+    assert fast.model is gen.model and fast.describe() != gen.describe()
+    a = fast.generate(PROMPTS[:1], [5]).images
+    b = FlowGenerator.from_model(gen.model, steps=1, guidance=1.0).generate(PROMPTS[:1],
+                                                                           [5]).images
+    assert np.array_equal(a, b)
+    with pytest.raises(InputError, match="unknown flow sampling option"):
+        gen.with_options(stepz=2)
+    with pytest.raises(InputError, match="steps"):
+        gen.with_options(steps=0)
+    with pytest.raises(UnknownNameError, match="hune"):
+        gen.with_options(sampler="hune")
+    with pytest.raises(InputError, match="guidance"):
+        gen.with_options(guidance="2")
+
+
+def test_compile_option_is_checked(ckpt: Path) -> None:
+    with pytest.raises(InputError, match="compile must be"):
+        FlowGenerator(ckpt, compile="yes")  # type: ignore[arg-type]
+    from genlab.generators.flow.attention import AttentionGuidance
+
+    attend = FlowGenerator(ckpt, steps=2, attention=AttentionGuidance("excite", 0.01, 0.5))
+    with pytest.raises(InputError, match="attention guidance"):
+        attend.compile_backbone()
+
+
+@pytest.mark.slow
+def test_compiled_backbone_draws_the_eager_images(ckpt: Path, same_up_to_rounding: Any
+                                                  ) -> None:
+    eager = FlowGenerator(ckpt, steps=2)
+    fast = FlowGenerator(ckpt, steps=2, compile=True)
+    assert fast.compiled and fast.describe()["compile"] is True and "compile" not in \
+        eager.describe()
+    same_up_to_rounding(fast.generate(PROMPTS, [0, 1, 2]).images,
+                        eager.generate(PROMPTS, [0, 1, 2]).images)

@@ -32,13 +32,14 @@ negation that forbids what it asks for) is the grammar's ParseError.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from genlab.contracts import BoxList, Generation, Generator, check_request, identity
+from genlab.contracts import BoxList, Generation, Generator, check_request, identity, with_options
 from genlab.errors import InputError, SpecError
 from genlab.generators.flow.generator import FlowGenerator
 from genlab.generators.flow.grounding import Grounding, from_scene
@@ -92,6 +93,12 @@ class PlannedGenerator:
         return {"planner": "grammar", "max_boxes": self.max_boxes,
                 "inner": identity(self.inner)}
 
+    def with_options(self, **options: object) -> PlannedGenerator:
+        """This generator around ``inner.with_options(**options)`` (sampling options)."""
+        new = copy.copy(self)
+        new.inner = with_options(self.inner, **options)
+        return new
+
     def generate(self, prompts: Sequence[str], seeds: Sequence[int], *,
                  boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> Generation:
         given = check_request(prompts, seeds, boxes)
@@ -140,6 +147,12 @@ class GroundedGenerator:
     def describe(self) -> dict[str, object]:
         """What decides the images: the planner and the inner generator's identity."""
         return {"planner": "grammar-scene", "inner": identity(self.inner)}
+
+    def with_options(self, **options: object) -> GroundedGenerator:
+        """This generator around ``inner.with_options(**options)`` (sampling options)."""
+        new = copy.copy(self)
+        new.inner = self.inner.with_options(**options)
+        return new
 
     def generate(self, prompts: Sequence[str], seeds: Sequence[int], *,
                  boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> Generation:

@@ -10,13 +10,14 @@ is a network trained on ``train``-split renders, never the scoring judge.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
 
 import numpy as np
 
-from genlab.contracts import BoxList, Generation, Generator, check_request, identity
+from genlab.contracts import BoxList, Generation, Generator, check_request, identity, with_options
 from genlab.errors import InputError
 from genlab.generators.verifier import CountNet, VerifierConfig, scores
 
@@ -41,6 +42,12 @@ class VerifiedGenerator:
     def describe(self) -> dict[str, object]:
         return {"n": self.n, "verifier": asdict(self.verifier_config),
                 "inner": identity(self.inner)}
+
+    def with_options(self, **options: object) -> VerifiedGenerator:
+        """This generator around ``inner.with_options(**options)`` (sampling options)."""
+        new = copy.copy(self)
+        new.inner = with_options(self.inner, **options)
+        return new
 
     def generate(self, prompts: Sequence[str], seeds: Sequence[int], *,
                  boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> Generation:

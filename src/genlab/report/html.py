@@ -13,6 +13,7 @@ every piece of text is escaped.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from html import escape
@@ -205,7 +206,7 @@ def _run_meta(runs: Sequence[RunInfo]) -> str:
     return f'<ul class="meta">{items}</ul>'
 
 
-def _track_section(store: Store, track: str, runs: Sequence[RunInfo]) -> str:
+def _track_section(store: Store, runs: Sequence[RunInfo], track: str) -> str:
     generators = _ordered_generators(runs)
     by_gen = {r.generator: r for r in runs}
     records = [{"generator": r.generator, **s} for r in runs for s in store.run_scores(r.id)]
@@ -223,8 +224,11 @@ def render_report(store: Store) -> str:
     """The report's HTML text for the latest complete runs in ``store``."""
     runs = store.latest_runs()
     tracks = sorted({r.track for r in runs})
-    body = "\n".join(_track_section(store, t, [r for r in runs if r.track == t])
-                     for t in tracks)
+    from genlab.report.realtime import realtime_section  # it builds on this module
+
+    sections = {"realtime": realtime_section}
+    body = "\n".join(sections.get(t, functools.partial(_track_section, track=t))(
+        store, [r for r in runs if r.track == t]) for t in tracks)
     if not tracks:
         body = "<p>No complete runs yet. Run <code>genlab run</code> first.</p>"
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

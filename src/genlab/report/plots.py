@@ -96,3 +96,86 @@ def count_chart(records: Sequence[Record], prefix: str, generators: Sequence[str
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return _png(fig)
+
+
+def pareto(points: Sequence[tuple[float, float]]) -> list[int]:
+    """Indices of the points no other point beats (lower cost ``x``, higher value ``y``),
+    in order of cost: the speed-quality frontier."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
+    out: list[int] = []
+    best = -np.inf
+    for i in order:
+        if points[i][1] > best:
+            out.append(i)
+            best = points[i][1]
+    return out
+
+
+def frontier_chart(latency: Mapping[str, Record], accuracy: Mapping[str, Record],
+                   groups: Mapping[str, str], title: str) -> bytes | None:
+    """Accuracy (95% CI) against batch-1 p50 latency (log scale, 95% CI), one marker
+    colour per group (a generator's sampler family), the Pareto frontier as a line;
+    ``None`` when no generator has both figures."""
+    names = [g for g in latency if g in accuracy]
+    if not names:
+        return None
+    fig = Figure(figsize=(7.5, 4.2))
+    ax = fig.add_subplot()
+    palette = {grp: _PALETTE[i % len(_PALETTE)]
+               for i, grp in enumerate(dict.fromkeys(groups.get(g, g) for g in names))}
+    for grp, colour in palette.items():
+        members = [g for g in names if groups.get(g, g) == grp]
+        x, xerr = _errors([latency[g] for g in members])
+        y, yerr = _errors([accuracy[g] for g in members])
+        ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt="o", capsize=2, color=colour, label=grp,
+                    elinewidth=0.8)
+        for g, xi, yi in zip(members, x, y, strict=True):
+            ax.annotate(g.split("@", 1)[-1], (xi, yi), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")
+    pts = [(latency[g]["value"], accuracy[g]["value"]) for g in names]
+    front = pareto(pts)
+    ax.plot([pts[i][0] for i in front], [pts[i][1] for i in front], "--", color="#444",
+            linewidth=1, label="Pareto frontier", drawstyle="steps-post")
+    ax.set_xscale("log")
+    ax.axvline(33.0, color="#cf222e", linewidth=0.8, linestyle=":", label="33 ms (real time)")
+    ax.set_xlabel("batch-1 latency, p50 (ms, log scale)")
+    ax.set_ylabel("control accuracy (dev subset)")
+    ax.set_ylim(-0.03, 1.05)
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    return _png(fig)
+
+
+def stage_chart(stages: Mapping[str, Mapping[str, float]], title: str) -> bytes | None:
+    """Horizontal stacked bars of each generator's median ms per stage of a batch-1
+    call (left) and of each stage's share of it (right); ``None`` when no generator
+    reports stages."""
+    names = [g for g in stages if stages[g]]
+    if not names:
+        return None
+    all_stages = list(dict.fromkeys(s for g in names for s in stages[g]))
+    fig = Figure(figsize=(9.0, 1.1 + 0.3 * len(names)))
+    ms_ax, share_ax = fig.subplots(1, 2, sharey=True, width_ratios=(3, 2))
+    y = np.arange(len(names))
+    totals = np.array([sum(stages[g].values()) for g in names])
+    left, left_share = np.zeros(len(names)), np.zeros(len(names))
+    for i, stage in enumerate(all_stages):
+        widths = np.array([stages[g].get(stage, 0.0) for g in names])
+        colour = _PALETTE[i % len(_PALETTE)]
+        ms_ax.barh(y, widths, left=left, label=stage, color=colour)
+        share = 100.0 * widths / np.where(totals > 0, totals, 1.0)
+        share_ax.barh(y, share, left=left_share, color=colour)
+        left, left_share = left + widths, left_share + share
+    ms_ax.set_yticks(y, names, fontsize=8)
+    ms_ax.invert_yaxis()
+    ms_ax.set_xlabel("median ms per batch-1 call")
+    share_ax.set_xlabel("share of the call's stages (%)")
+    share_ax.set_xlim(0, 100)
+    for ax in (ms_ax, share_ax):
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(title)
+    ms_ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return _png(fig)

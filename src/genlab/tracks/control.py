@@ -170,7 +170,7 @@ def items(config: ControlConfig) -> list[Item]:
 # ---------------------------------------------------------------- the run
 
 
-def _jsonable(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
     """JSON-safe copy: numpy to lists, dataclasses to dicts, paths to text, sets sorted.
 
     An object with ``to_dict()`` is stored as that, so that adding a config field
@@ -197,10 +197,10 @@ def _jsonable(obj: Any) -> Any:
 
 def describe_generator(generator: Generator) -> dict[str, Any]:
     """:func:`genlab.contracts.identity` of the generator, JSON-safe (the run's hash)."""
-    return _jsonable(identity(generator))
+    return jsonable(identity(generator))
 
 
-def _default_judge() -> Judge:
+def default_judge() -> Judge:
     try:
         from genlab.judges.scene import SceneJudge
     except ImportError as exc:
@@ -228,8 +228,9 @@ def _progress(batches: list[Sequence[Item]], label: str, enabled: bool
             bar.advance(task)
 
 
-def _run_batch(batch: Sequence[Item], generator: Generator, judge: Judge, size: int
-               ) -> tuple[list[SampleRow], np.ndarray]:
+def judge_batch(batch: Sequence[Item], generator: Generator, judge: Judge, size: int
+                ) -> tuple[list[SampleRow], np.ndarray]:
+    """Generate and judge one batch of items: the rows to store and their images."""
     boxes = [it.spec.boxes for it in batch]  # layout boxes only; None elsewhere
     out = generator.generate([it.prompt for it in batch], [it.seed for it in batch],
                              boxes=boxes, size=size)
@@ -241,8 +242,8 @@ def _run_batch(batch: Sequence[Item], generator: Generator, judge: Judge, size: 
     if len(verdicts) != len(batch):
         raise GenlabError(f"judge returned {len(verdicts)} verdicts for {len(batch)} images")
     rows = [SampleRow(it.key, it.split, it.category, it.prompt_id, it.prompt,
-                      json.dumps(_jsonable(it.spec.boxes)), it.spec.to_json(), it.seed,
-                      bool(v.passed), str(v.reason), json.dumps(_jsonable(dict(v.details))),
+                      json.dumps(jsonable(it.spec.boxes)), it.spec.to_json(), it.seed,
+                      bool(v.passed), str(v.reason), json.dumps(jsonable(dict(v.details))),
                       it.heldout, it.spec.n_objects)
             for it, v in zip(batch, verdicts, strict=True)]
     return rows, images
@@ -253,6 +254,7 @@ class ControlTrack:
 
     name = NAME
     version = VERSION
+    headline = "test/overall"
 
     def run(self, generator_name: str, generator: Generator, store: Store, profile: str,
             fresh: bool = False, *, config: ControlConfig | None = None,
@@ -268,7 +270,7 @@ class ControlTrack:
             progress: show a progress bar over batches.
         """
         config = config or config_for(profile)
-        judge = judge or _default_judge()
+        judge = judge or default_judge()
         todo = items(config)
         resolved = self.resolved_config(config, todo, generator, judge)
         run = store.start_run(track=NAME, track_version=VERSION, generator=generator_name,
@@ -280,7 +282,7 @@ class ControlTrack:
         pending = [it for it in todo if it.key not in done]
         batches = list(_batches(pending, config.batch_size))
         for batch in _progress(batches, f"{NAME} · {generator_name}", progress):
-            rows, images = _run_batch(batch, generator, judge, config.size)
+            rows, images = judge_batch(batch, generator, judge, config.size)
             store.add_samples(run.id, rows, images)
         missing = {it.key for it in todo} - store.done_keys(run.id)
         if missing:  # pragma: no cover - only if rows vanish under us
@@ -298,7 +300,7 @@ class ControlTrack:
                         judge: Judge) -> dict[str, Any]:
         """Everything that decides the results; its hash identifies the run."""
         prompt_set = [(it.key, it.prompt, it.spec.to_json(), it.seed) for it in todo]
-        return _jsonable({
+        return jsonable({
             "track": {"name": NAME, "version": VERSION, "config": asdict(config)},
             "prompt_set_sha256": _sha256(prompt_set),
             "judge": {"name": judge.name, "version": judge.version},

@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import psutil
@@ -33,11 +33,13 @@ TOTAL = "total"  # the whole generate call, timed here
 
 @dataclass(frozen=True)
 class StageTime:
-    """One stage's time per ``generate`` call, in milliseconds over the timed runs."""
+    """One stage's time per ``generate`` call, in milliseconds over the timed runs;
+    ``ms`` holds every run's time (for intervals on the percentiles)."""
 
     name: str
     p50_ms: float
     p95_ms: float
+    ms: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ def _check(prompts: Sequence[str], batch: int, runs: int, warmup: int) -> None:
 
 def _stat(name: str, seconds: Sequence[float]) -> StageTime:
     ms = np.asarray(seconds, dtype=np.float64) * 1e3
-    return StageTime(name, float(np.percentile(ms, 50)), float(np.percentile(ms, 95)))
+    return StageTime(name, float(np.percentile(ms, 50)), float(np.percentile(ms, 95)),
+                     tuple(float(x) for x in ms))
 
 
 def profile_latency(generator: Generator, prompts: Sequence[str], *, batch: int = 1,

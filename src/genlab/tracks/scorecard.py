@@ -60,6 +60,8 @@ class Track(Protocol):
 
     name: str
     version: str
+    headline: str
+    """The category that ranks generators (the controls must order on it)."""
 
     def run(self, generator_name: str, generator: Generator, store: Store, profile: str,
             fresh: bool = False, *, progress: bool = False) -> Scorecard:

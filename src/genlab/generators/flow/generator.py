@@ -9,11 +9,13 @@ batched call. Sampling uses the EMA weights.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -47,10 +49,29 @@ class FlowGenerator:
     def __init__(self, checkpoint_dir: str | os.PathLike[str], *, steps: int = 20,
                  sampler: str = "euler", guidance: float = 2.0, batch_size: int = 64,
                  ema: bool = True, compose: bool = False,
-                 attention: AttentionGuidance | None = None) -> None:
+                 attention: AttentionGuidance | None = None, compile: bool = False) -> None:
         path = checkpoint.resolve(checkpoint_dir)
         self._configure(checkpoint.load_model(path, ema=ema), path, steps, sampler, guidance,
                         batch_size, compose, attention)
+        if not isinstance(compile, bool):
+            raise InputError(f"compile must be true or false, got {compile!r}")
+        if compile:
+            self.compile_backbone()
+
+    def compile_backbone(self) -> None:
+        """``torch.compile`` the backbone of this generator's model (and of every
+        ``with_options`` copy, which share it). The first call at each new batch shape
+        compiles (about a minute on 2 cores, cached on disk by inductor); images are those
+        of the eager model up to float rounding (bench/bench_levers.py measures both)."""
+        if self.attention is not None:
+            raise InputError("compile: attention guidance hooks the backbone's attention "
+                             "modules, which a compiled graph bypasses")
+        if not self.compiled:
+            self.model.unet = torch.compile(self.model.unet)  # type: ignore[assignment,call-overload]
+
+    @property
+    def compiled(self) -> bool:
+        return isinstance(self.model.unet, torch._dynamo.eval_frame.OptimizedModule)
 
     @classmethod
     def from_model(cls, model: FlowModel, *, steps: int = 20, sampler: str = "euler",
@@ -88,6 +109,10 @@ class FlowGenerator:
         self.checkpoint, self.model, self.config = path, model.eval(), model.config
         self.steps, self.sampler, self.guidance = steps, sampler, float(guidance)
         self.batch_size = batch_size
+        self.origin: dict[str, object] | None = None
+        """How weights that ``config`` does not determine were made (``reflow``)."""
+        self.reference: FlowGenerator | None = None
+        """The model a few-step student was distilled from (realtime's baseline)."""
 
     def describe(self) -> dict[str, object]:
         """The sampling options that, with ``config``, decide the images (a track's
@@ -98,7 +123,34 @@ class FlowGenerator:
             d["compose"] = True
         if self.attention is not None:
             d["attention"] = dataclasses.asdict(self.attention)
+        if self.compiled:  # only when on, so that existing runs keep their hash
+            d["compile"] = True
+        if self.origin is not None:  # weights not named by the config (a distilled student)
+            d["origin"] = dict(self.origin)
         return d
+
+    OPTIONS: tuple[str, ...] = ("steps", "sampler", "guidance")
+
+    def with_options(self, **options: object) -> FlowGenerator:
+        """The same weights sampling with other ``steps``, ``sampler`` or ``guidance``
+        (a new generator; this one is unchanged). The ``realtime`` track sweeps these."""
+        bad = sorted(set(options) - set(self.OPTIONS))
+        if bad:
+            raise InputError(f"unknown flow sampling option(s) {bad}; accepted: "
+                             f"{', '.join(self.OPTIONS)}")
+        steps: Any = options.get("steps", self.steps)
+        sampler: Any = options.get("sampler", self.sampler)
+        guidance: Any = options.get("guidance", self.guidance)
+        time_grid(steps)  # validates
+        get_sampler(sampler)
+        if isinstance(guidance, bool) or not isinstance(guidance, (int, float)) \
+                or not np.isfinite(guidance):
+            raise InputError(f"guidance must be a finite number, got {guidance!r}")
+        if self.attention is not None and sampler != "euler":
+            raise InputError(f"attention guidance needs the euler sampler, got {sampler!r}")
+        new = copy.copy(self)
+        new.steps, new.sampler, new.guidance = steps, sampler, float(guidance)
+        return new
 
     # ------------------------------------------------------------ contract
 

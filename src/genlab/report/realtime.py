@@ -1,0 +1,82 @@
+"""The report's ``realtime`` section: the speed-quality frontier, the stage breakdown
+and the table of every setting (issue 4: "the report shows the per-stage breakdown
+(stacked bars) and the frontier plot")."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import Any
+
+from genlab.catalog import CONTROLS
+from genlab.report import plots
+from genlab.report.html import _cell, _data_uri, _ordered_generators, _run_meta
+from genlab.store import RunInfo, Store
+from genlab.tracks.realtime import Setting
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("latency_p50_ms", "p50 ms"), ("latency_p95_ms", "p95 ms"),
+    ("backbone_call_ms", "ms / backbone call"), ("throughput_img_s", "images/s (batched)"),
+    ("control_accuracy", "accuracy"), ("relative_accuracy", "vs baseline"),
+    ("peak_rss_mb", "peak RSS MB"))
+STAGE_PREFIX, STAGE_SUFFIX = "stage_", "_ms"
+
+
+def _setting(run: RunInfo) -> dict[str, Any] | None:
+    setting = json.loads(run.config_json).get("setting")
+    return setting if isinstance(setting, dict) else None
+
+
+def _group(run: RunInfo) -> str:
+    """The frontier's colour group: generator and sampler (and guidance if set)."""
+    setting = _setting(run)
+    if setting is None:
+        return run.generator
+    base = run.generator.split("@", 1)[0]
+    w = setting.get("guidance")
+    return f"{base} {setting['sampler']}" + ("" if w is None else f" w={w:g}")
+
+
+def realtime_section(store: Store, runs: Sequence[RunInfo]) -> str:
+    """HTML for the latest complete ``realtime`` runs."""
+    by_gen = {r.generator: r for r in runs}
+    index: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for g in by_gen:
+        for s in store.run_scores(by_gen[g].id):
+            index[(g, s["category"])] = s
+    # models slowest first (the baseline on top), then the controls
+    generators = _ordered_generators(runs)
+    generators.sort(key=lambda g: (g in CONTROLS, -index.get((g, "latency_p50_ms"),
+                                                              {"value": 0.0})["value"]))
+    models = [g for g in generators if g not in CONTROLS]
+    frontier = plots.frontier_chart(
+        {g: index[(g, "latency_p50_ms")] for g in models if (g, "latency_p50_ms") in index},
+        {g: index[(g, "control_accuracy")] for g in models if (g, "control_accuracy") in index},
+        {g: _group(by_gen[g]) for g in models}, "realtime: accuracy against batch-1 latency")
+    stages = {g: {c[len(STAGE_PREFIX):-len(STAGE_SUFFIX)]: s["value"]
+                  for (gg, c), s in index.items()
+                  if gg == g and c.startswith(STAGE_PREFIX) and c.endswith(STAGE_SUFFIX)}
+              for g in generators}
+    stage_png = plots.stage_chart(stages, "realtime: where a batch-1 call's time goes")
+    charts = "".join(f'<img class="chart" alt="{alt}" src="{_data_uri(png)}">'
+                     for alt, png in (("speed-quality frontier", frontier),
+                                      ("stage breakdown", stage_png)) if png is not None)
+    head = "".join(f"<th>{escape(label)}</th>" for _, label in COLUMNS)
+    rows = [f"<tr><th>setting</th><th>model calls</th>{head}</tr>"]
+    for g in generators:
+        setting = _setting(by_gen[g])
+        nfe = "–" if setting is None else str(Setting(**setting).nfe)
+        cells = "".join(_cell(index.get((g, c))) for c, _ in COLUMNS)
+        rows.append(f"<tr><td>{escape(g)}</td><td>{nfe}</td>{cells}</tr>")
+    cats = sorted({c for (_, c) in index if c.startswith("control_accuracy/")})
+    acc_head = "".join(f"<th>{escape(c.split('/', 1)[1])}</th>" for c in cats)
+    acc_rows = [f"<tr><th>setting</th>{acc_head}</tr>"] + [
+        f"<tr><td>{escape(g)}</td>{''.join(_cell(index.get((g, c))) for c in cats)}</tr>"
+        for g in generators]
+    return (f"<h2>track realtime</h2>{_run_meta([by_gen[g] for g in generators])}"
+            f"<h3>frontier and stages</h3>{charts}"
+            "<h3>every setting (95% intervals: timed runs resampled for times, prompts for "
+            f"accuracy)</h3><table>{''.join(rows)}</table>"
+            f"<h3>accuracy by category</h3><table>{''.join(acc_rows)}</table>")
+
