@@ -10,6 +10,7 @@ interval, the ratio to the teacher's 32-step accuracy, and the seconds the
 couples and the student took (as measured when they were made).
 
     python bench/bench_reflow.py [--variants "{'train_steps': 3000}" ...] [--steps 1 2 4]
+        [--samplers euler ab2]
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variants", nargs="*", default=[])
     ap.add_argument("--steps", type=int, nargs="+", default=[1, 2, 4])
+    ap.add_argument("--samplers", nargs="+", default=["euler"])
     ap.add_argument("--no-default", action="store_true", help="skip the default config")
     args = ap.parse_args()
     quality = RealtimeConfig.default().quality
@@ -77,8 +79,11 @@ def main() -> None:
         t = json.loads(timing_file.read_text()) if timing_file.exists() else {}
         secs = (f"{t.get('couples_s_this_call', float('nan')):.0f} | "
                 f"{t.get('student_s_this_call', float('nan')):.0f}")
-        for steps in args.steps:
-            row(name, steps, accuracy(student.with_options(steps=steps), quality), ref, secs)
+        for sampler in args.samplers:
+            for steps in args.steps:
+                label = name if sampler == "euler" else f"{name}, {sampler}"
+                row(label, steps, accuracy(student.with_options(steps=steps, sampler=sampler),
+                                           quality), ref, secs)
 
 
 if __name__ == "__main__":
