@@ -112,10 +112,12 @@ def pareto(points: Sequence[tuple[float, float]]) -> list[int]:
 
 
 def frontier_chart(latency: Mapping[str, Record], accuracy: Mapping[str, Record],
-                   groups: Mapping[str, str], title: str) -> bytes | None:
+                   groups: Mapping[str, str], title: str,
+                   targets: Mapping[str, float] | None = None) -> bytes | None:
     """Accuracy (95% CI) against batch-1 p50 latency (log scale, 95% CI), one marker
-    colour per group (a generator's sampler family), the Pareto frontier as a line;
-    ``None`` when no generator has both figures."""
+    colour per group (a generator's sampler family), the Pareto frontier as a line and
+    each of ``targets`` (label -> accuracy) as a horizontal line; ``None`` when no
+    generator has both figures."""
     names = [g for g in latency if g in accuracy]
     if not names:
         return None
@@ -140,7 +142,10 @@ def frontier_chart(latency: Mapping[str, Record], accuracy: Mapping[str, Record]
     ax.axvline(33.0, color="#cf222e", linewidth=0.8, linestyle=":", label="33 ms (real time)")
     ax.set_xlabel("batch-1 latency, p50 (ms, log scale)")
     ax.set_ylabel("control accuracy (dev subset)")
-    ax.set_ylim(-0.03, 1.05)
+    for label, value in (targets or {}).items():
+        ax.axhline(value, color="#1a7f37", linewidth=0.8, linestyle=":", label=label)
+    top = max([accuracy[g]["ci_high"] for g in names] + list((targets or {}).values()))
+    ax.set_ylim(-0.03, min(1.05, top + 0.1))  # zoomed to the data: differences are small
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
