@@ -129,7 +129,7 @@ def _flow_reflow(*, profile: str = "default", cache_dir: Path | None = None,
                  progress: bool = True, compile: bool = False, **options: Any) -> Generator:
     """A few-step student of ``flow`` (issue 4): reflow on the teacher's guided couples
     (Liu et al., 2022) with one-step distillation and CFG folded in (Meng et al., 2023);
-    2 Euler steps, one backbone pass each. Made and cached on first use (about 20
+    2 Euler steps, one backbone pass each. Made and cached on first use (about 23
     minutes on 2 cores). ``compile``: its backbone through ``torch.compile``."""
     from genlab import paths
     from genlab.generators.flow.entry import load_flow
