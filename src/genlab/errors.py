@@ -37,6 +37,13 @@ class InputError(GenlabError, ValueError):
     """An array, option or file argument of the wrong kind."""
 
 
+def check_int(name: str, value: object, low: int = 1) -> int:
+    """``value`` if it is an int (not a bool) >= ``low``; else an InputError naming it."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise InputError(f"{name} must be an int >= {low}, got {value!r}")
+    return value
+
+
 def suggest(name: str, choices: Iterable[str]) -> str:
     """A ' Did you mean ...?' hint for ``name`` among ``choices`` ('' if none is close)."""
     close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.5)

@@ -30,6 +30,7 @@ import numpy as np
 
 from genlab.contracts import Generator, Judge, check_images, identity
 from genlab.errors import GenlabError, InputError, UnknownNameError, suggest
+from genlab.progress import bars
 from genlab.store import SampleRow, Store
 from genlab.tracks.scorecard import Scorecard
 from genlab.tracks.scoring import derive_seed, score_split
@@ -215,17 +216,11 @@ def _batches(todo: Sequence[Item], size: int) -> Iterator[Sequence[Item]]:
 
 def _progress(batches: list[Sequence[Item]], label: str, enabled: bool
               ) -> Iterable[Sequence[Item]]:
-    if not enabled:
-        yield from batches
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn()) as bar:
-        task = bar.add_task(label, total=len(batches))
+    with bars(enabled) as task:
+        advance = task(label, len(batches))
         for batch in batches:
             yield batch
-            bar.advance(task)
+            advance()
 
 
 def judge_batch(batch: Sequence[Item], generator: Generator, judge: Judge, size: int

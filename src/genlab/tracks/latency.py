@@ -26,20 +26,26 @@ import numpy as np
 import psutil
 
 from genlab.contracts import Generator
-from genlab.errors import InputError
+from genlab.errors import InputError, check_int
 
 TOTAL = "total"  # the whole generate call, timed here
 
 
 @dataclass(frozen=True)
 class StageTime:
-    """One stage's time per ``generate`` call, in milliseconds over the timed runs;
-    ``ms`` holds every run's time (for intervals on the percentiles)."""
+    """One stage's time per ``generate`` call: ``ms`` holds every timed run's
+    milliseconds (for intervals on the percentiles)."""
 
     name: str
-    p50_ms: float
-    p95_ms: float
-    ms: tuple[float, ...] = field(default=(), repr=False, compare=False)
+    ms: tuple[float, ...] = field(repr=False)
+
+    @property
+    def p50_ms(self) -> float:
+        return float(np.percentile(self.ms, 50))
+
+    @property
+    def p95_ms(self) -> float:
+        return float(np.percentile(self.ms, 95))
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,6 @@ class LatencyProfile:
             when it reports none.
         stages_reported: False when the generator reports no stage times, so only
             ``total`` is measured (the documented fallback).
-        throughput_img_s: images over the timed calls' summed seconds.
         peak_rss_mb: the process's peak resident memory during the timed calls.
         rss_increase_mb: that peak minus the resident memory before them.
     """
@@ -65,9 +70,13 @@ class LatencyProfile:
     total: StageTime
     stages: tuple[StageTime, ...]
     stages_reported: bool
-    throughput_img_s: float
     peak_rss_mb: float
     rss_increase_mb: float
+
+    @property
+    def throughput_img_s(self) -> float:
+        """Images over the timed calls' summed seconds."""
+        return self.batch * len(self.total.ms) / (sum(self.total.ms) / 1e3)
 
     def stage(self, name: str) -> StageTime:
         """The stage called ``name`` (``"total"`` for the whole call)."""
@@ -107,16 +116,13 @@ class _PeakRSS:
 
 def _check(prompts: Sequence[str], batch: int, runs: int, warmup: int) -> None:
     for name, value, low in (("batch", batch, 1), ("runs", runs, 1), ("warmup", warmup, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise InputError(f"{name} must be an int >= {low}, got {value!r}")
+        check_int(name, value, low)
     if not prompts or isinstance(prompts, str):
         raise InputError(f"prompts must be a non-empty sequence of strings, got {prompts!r}")
 
 
 def _stat(name: str, seconds: Sequence[float]) -> StageTime:
-    ms = np.asarray(seconds, dtype=np.float64) * 1e3
-    return StageTime(name, float(np.percentile(ms, 50)), float(np.percentile(ms, 95)),
-                     tuple(float(x) for x in ms))
+    return StageTime(name, tuple(float(x) * 1e3 for x in seconds))
 
 
 def profile_latency(generator: Generator, prompts: Sequence[str], *, batch: int = 1,
@@ -148,5 +154,4 @@ def profile_latency(generator: Generator, prompts: Sequence[str], *, batch: int 
     mb = 1024.0 ** 2
     return LatencyProfile(batch=batch, runs=runs, warmup=warmup, total=_stat(TOTAL, totals),
                           stages=stages, stages_reported=bool(stages),
-                          throughput_img_s=batch * runs / sum(totals),
                           peak_rss_mb=mem.peak / mb, rss_increase_mb=(mem.peak - mem.before) / mb)

@@ -31,10 +31,10 @@ CPU are part of every run's identity.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,8 +43,9 @@ import numpy as np
 import torch
 
 from genlab.contracts import Generator, Judge, with_options
-from genlab.errors import InputError, UnknownNameError, suggest
+from genlab.errors import InputError, UnknownNameError, check_int, suggest
 from genlab.generators.flow.sampling import CALLS_PER_STEP, get_sampler, time_grid
+from genlab.progress import Task, bars
 from genlab.stats import (
     Estimate,
     iid_bootstrap,
@@ -55,7 +56,7 @@ from genlab.store import Store
 from genlab.tracks import control
 from genlab.tracks.latency import LatencyProfile, profile_latency
 from genlab.tracks.scorecard import Scorecard, ScoreRecord
-from genlab.tracks.scoring import derive_seed, generator_input, score_split
+from genlab.tracks.scoring import category_parts, derive_seed, score_split
 
 NAME = "realtime"
 VERSION = "1.0"
@@ -143,9 +144,7 @@ class RealtimeConfig:
                              f"got splits {self.quality.splits!r}")
         for name, low in (("latency_runs", 1), ("warmup", 0), ("throughput_batch", 1),
                           ("throughput_runs", 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise InputError(f"{name} must be an int >= {low}, got {value!r}")
+            check_int(name, getattr(self, name), low)
 
     @property
     def baseline(self) -> Setting:
@@ -178,6 +177,7 @@ def config_for(profile: str) -> RealtimeConfig:
     return PROFILES[profile]()
 
 
+@functools.cache
 def _cpu_model() -> str:
     """The CPU's model name (``/proc/cpuinfo`` on Linux), else the platform's word for it."""
     try:
@@ -226,10 +226,8 @@ def variants(name: str, generator: Generator, config: RealtimeConfig) -> list[Va
 # ---------------------------------------------------------------- records
 
 
-def _record(label: str, category: str, est: Estimate, n: int | None = None
-            ) -> ScoreRecord:
-    return ScoreRecord(NAME, label, category, est.value, est.ci_low, est.ci_high,
-                       est.n if n is None else n)
+def _record(label: str, category: str, est: Estimate) -> ScoreRecord:
+    return ScoreRecord(NAME, label, category, est.value, est.ci_low, est.ci_high, est.n)
 
 
 def latency_records(label: str, single: LatencyProfile, batched: LatencyProfile,
@@ -264,17 +262,6 @@ def speedup_record(label: str, baseline_ms: Sequence[float], ms: Sequence[float]
     return _record(label, "speedup_p50", est)
 
 
-def _parts(samples: Sequence[dict[str, Any]], categories: Sequence[str]
-           ) -> list[tuple[np.ndarray, np.ndarray]]:
-    parts = []
-    for c in categories:
-        group = [s for s in samples if s["category"] == c]
-        if group:
-            parts.append((np.array([float(s["passed"]) for s in group]),
-                          np.array([generator_input(s) for s in group])))
-    return parts
-
-
 def accuracy_records(label: str, samples: Sequence[dict[str, Any]],
                      baseline: Sequence[dict[str, Any]] | None, quality: control.ControlConfig,
                      *, resamples: int, seed: int) -> list[ScoreRecord]:
@@ -290,37 +277,16 @@ def accuracy_records(label: str, samples: Sequence[dict[str, Any]],
         name = "control_accuracy" if cat == "overall" else f"control_accuracy/{cat}"
         out.append(ScoreRecord(NAME, label, name, rec["value"], rec["ci_low"], rec["ci_high"],
                                rec["n"]))
-    if baseline is not None:
-        try:
-            est = ratio_of_means_bootstrap(_parts(samples, quality.categories),
-                                           _parts(baseline, quality.categories),
-                                           resamples=resamples,
-                                           seed=derive_seed(seed, label, "relative"))
-        except InputError as exc:
-            if "score is 0" not in str(exc):
-                raise
-        else:
-            out.append(_record(label, "relative_accuracy", est))
+    if baseline is not None and any(s["passed"] for s in baseline):
+        est = ratio_of_means_bootstrap(category_parts(samples, quality.categories),
+                                       category_parts(baseline, quality.categories),
+                                       resamples=resamples,
+                                       seed=derive_seed(seed, label, "relative"))
+        out.append(_record(label, "relative_accuracy", est))
     return out
 
 
 # ---------------------------------------------------------------- the run
-
-
-@contextmanager
-def _bar(enabled: bool) -> Iterator[Callable[[str, int], Callable[[], None]]]:
-    """``task(description, total)`` -> ``advance()``; no-ops when disabled."""
-    if not enabled:
-        yield lambda _d, _t: (lambda: None)
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn()) as bar:
-        def task(description: str, total: int) -> Callable[[], None]:
-            t = bar.add_task(description, total=total)
-            return lambda: bar.advance(t)
-        yield task
 
 
 class _Counted:
@@ -338,7 +304,7 @@ class _Counted:
 
 
 def _time(variant: Variant, prompts: Sequence[str], config: RealtimeConfig,
-          task: Callable[[str, int], Callable[[], None]], *, batch: int) -> LatencyProfile:
+          task: Task, *, batch: int) -> LatencyProfile:
     """Batch-1 latency (``latency_runs`` after ``warmup``) or, at a larger batch, the
     throughput calls (``throughput_runs`` after one)."""
     runs, warmup, what = ((config.latency_runs, config.warmup, "latency") if batch == 1
@@ -365,7 +331,7 @@ class _Baseline:
 
     def latency_ms(self) -> tuple[float, ...]:
         if self.ms is None:
-            with _bar(self.progress) as task:
+            with bars(self.progress) as task:
                 self.ms = _time(self.variant, self.prompts, self.config, task, batch=1).total.ms
         return self.ms
 
@@ -431,7 +397,7 @@ class RealtimeTrack:
         done = store.done_keys(run.id)
         pending = [it for it in todo if it.key not in done]
         batches = [pending[lo:lo + q.batch_size] for lo in range(0, len(pending), q.batch_size)]
-        with _bar(progress) as task:
+        with bars(progress) as task:
             advance = task(f"{NAME} · {variant.label} · quality", len(batches))
             for batch in batches:
                 rows, images = control.judge_batch(batch, variant.generator, judge, q.size)

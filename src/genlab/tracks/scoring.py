@@ -60,6 +60,13 @@ def _by_category(samples: Sequence[Sample], categories: Sequence[str],
     return {c: g for c, g in groups.items() if g}
 
 
+def category_parts(samples: Sequence[Sample], categories: Sequence[str]
+                   ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """One ``(passed, cluster)`` pair per category that has samples, in ``categories``'
+    order: the input of :func:`genlab.stats.mean_of_means_bootstrap` and its kin."""
+    return [_arrays(g) for g in _by_category(samples, categories).values()]
+
+
 def _mean_over_categories(name: str, groups: dict[str, list[Sample]], resamples: int,
                           seed: int) -> dict[str, Any]:
     parts = [_arrays(g) for g in groups.values()]

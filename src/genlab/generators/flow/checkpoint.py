@@ -17,9 +17,12 @@ is loaded with ``torch.load(weights_only=True)``.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +179,35 @@ def load_state(path: Path) -> dict[str, Any]:
         return torch.load(f, weights_only=True)
     except Exception as exc:  # torch raises many kinds for a damaged pickle/zip
         raise CheckpointError(f"training state {f} is corrupt: {exc}") from exc
+
+
+# ---------------------------------------------------------------- EMA and the cache lock
+
+
+def ema_state(model: FlowModel, shadow: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``model``'s state dict with its parameters replaced by the EMA ``shadow`` ones (in
+    ``named_parameters`` order): what :func:`save` writes as the EMA weights."""
+    sd = model.state_dict()
+    for (name, _), p in zip(model.named_parameters(), shadow, strict=True):
+        sd[name] = p
+    return sd
+
+
+def load_ema(model: FlowModel, ckpt: Path) -> list[torch.Tensor]:
+    """The EMA shadow parameters stored in checkpoint ``ckpt``, in ``model``'s
+    ``named_parameters`` order; a mismatch is a CheckpointError naming the file."""
+    ema = read_weights(ckpt / EMA_WEIGHTS)
+    names = [n for n, _ in model.named_parameters()]
+    if set(names) - set(ema):
+        raise CheckpointError(f"EMA weights in {ckpt} do not match the config")
+    return [ema[n].clone() for n in names]
+
+
+@contextlib.contextmanager
+def cache_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder``'s file lock (made if missing), so that concurrent callers wait for
+    one process to fill a cache entry instead of racing."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield

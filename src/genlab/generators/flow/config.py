@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, fields
 from typing import Any
 
-from genlab.errors import InputError
+from genlab.errors import InputError, check_int
 from genlab.worlds.shapes import vocab
 
 # Bump when the meaning of a stored config or the weight layout changes, so that
@@ -365,9 +365,7 @@ def _validate(c: FlowConfig) -> None:
 
 def _validate_dit(c: FlowConfig) -> None:
     for name in ("dit_width", "dit_depth", "dit_patch"):
-        v = getattr(c, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise InputError(f"{name} must be an int >= 1, got {v!r}")
+        check_int(name, getattr(c, name))
     if c.image_size % (c.patch * c.dit_patch):
         raise InputError(f"image_size {c.image_size} must be divisible by patch {c.patch} "
                          f"times dit_patch {c.dit_patch}")

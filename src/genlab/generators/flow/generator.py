@@ -30,6 +30,13 @@ from genlab.generators.flow.objective import tensor_to_images
 from genlab.generators.flow.sampling import get_sampler, time_grid
 
 
+def initial_noise(seeds: Sequence[int], size: int) -> torch.Tensor:
+    """Initial noise ``(n, 3, size, size)``: row i from its own seeded generator, so it
+    does not depend on what else is in the batch."""
+    return torch.stack([torch.randn(3, size, size, generator=torch.Generator().manual_seed(int(x)))
+                        for x in seeds])
+
+
 class FlowGenerator:
     """The ``flow`` model, loaded from a checkpoint (or run) directory.
 
@@ -275,11 +282,7 @@ class FlowGenerator:
         return x - self.attention.strength * t * g / rms
 
     def _noise(self, seeds: list[int]) -> torch.Tensor:
-        """Initial noise ``(n, 3, H, W)``: row i from its own seeded generator, so it does
-        not depend on what else is in the batch."""
-        s = self.config.image_size
-        return torch.stack([torch.randn(3, s, s, generator=torch.Generator().manual_seed(int(x)))
-                            for x in seeds])
+        return initial_noise(seeds, self.config.image_size)
 
     def _batch(self, ids: torch.Tensor, mask: torch.Tensor, seeds: list[int],
                timings: dict[str, float], plans: list[Grounding] | None,

@@ -24,14 +24,11 @@ generated in chunks saved atomically, and the student is checkpointed every
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import math
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,14 +36,14 @@ from typing import Any
 import numpy as np
 import torch
 from diffusers.training_utils import EMAModel
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from genlab.errors import CheckpointError, InputError
+from genlab.errors import CheckpointError, InputError, check_int
 from genlab.generators.flow import checkpoint
-from genlab.generators.flow.generator import FlowGenerator
+from genlab.generators.flow.generator import FlowGenerator, initial_noise
 from genlab.generators.flow.model import FlowModel
 from genlab.generators.flow.objective import images_to_tensor
 from genlab.generators.flow.sampling import get_sampler, time_grid
+from genlab.progress import bars
 from genlab.worlds.shapes.world import ShapesWorld
 
 CHUNK = 512  # couples per saved file
@@ -82,9 +79,7 @@ class ReflowConfig:
         get_sampler(self.teacher_sampler)
         time_grid(self.teacher_steps)
         for name in ("couples", "train_steps", "batch_size", "checkpoint_every"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InputError(f"reflow {name} must be an int >= 1, got {v!r}")
+            check_int(f"reflow {name}", getattr(self, name))
         if not 0.0 <= self.t_one <= 1.0:
             raise InputError(f"reflow t_one must be in [0, 1], got {self.t_one!r}")
         if not self.t_grid or not all(0.0 < t <= 1.0 for t in self.t_grid):
@@ -142,7 +137,8 @@ def make_couples(teacher: FlowGenerator, config: ReflowConfig, folder: Path,
                                    guidance=config.teacher_guidance)
     size = teacher.config.image_size
     n_chunks = math.ceil(config.couples / CHUNK)
-    with _bar(progress, "reflow couples", n_chunks) as advance:
+    with bars(progress) as task:
+        advance = task("reflow couples", n_chunks)
         for i in range(n_chunks):
             path = _chunk_file(folder, i)
             if path.exists():
@@ -190,9 +186,7 @@ def load_couples(folder: Path, config: ReflowConfig, model: FlowModel) -> Couple
                                   "file to redraw it") from exc
     box_objs = [None if b is None else tuple(Box(*x) for x in b) for b in boxes]
     ids, mask = model.tokenizer.encode(prompts, box_objs)
-    s = model.config.image_size
-    z = torch.stack([torch.randn(3, s, s, generator=torch.Generator().manual_seed(int(x)))
-                     for x in seeds])  # the teacher's noise: FlowGenerator._noise
+    z = initial_noise(seeds, model.config.image_size)  # the teacher's noise for each seed
     return Couples(images_to_tensor(np.concatenate(images)), z, ids, mask)
 
 
@@ -244,8 +238,7 @@ def train_student(teacher_ckpt: Path, config: ReflowConfig, folder: Path,
         checkpoint.fill(model, checkpoint.read_weights(found[-1] / checkpoint.WEIGHTS),
                         found[-1])
         state = checkpoint.load_state(found[-1])
-        shadow = checkpoint.read_weights(found[-1] / checkpoint.EMA_WEIGHTS)
-        ema.shadow_params = [shadow[n].clone() for n, _ in model.named_parameters()]
+        ema.shadow_params = checkpoint.load_ema(model, found[-1])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["schedule"])
         ema.optimization_step = int(state["ema_step"])
@@ -253,7 +246,8 @@ def train_student(teacher_ckpt: Path, config: ReflowConfig, folder: Path,
         step = int(state["step"])
     n = couples.x0.shape[0]
     last = found[-1] if found else None
-    with _bar(progress, "reflow student", config.train_steps, step) as advance:
+    with bars(progress) as task:
+        advance = task("reflow student", config.train_steps, step)
         while step < config.train_steps:
             index = torch.randint(0, n, (config.batch_size,), generator=g)
             loss = reflow_loss(model, couples, index, _times(config.batch_size, config,
@@ -267,11 +261,8 @@ def train_student(teacher_ckpt: Path, config: ReflowConfig, folder: Path,
             step += 1
             advance(1)
             if step % config.checkpoint_every == 0 or step == config.train_steps:
-                sd = model.state_dict()
-                for (name, _), p in zip(model.named_parameters(), ema.shadow_params,
-                                        strict=True):
-                    sd[name] = p
-                last = checkpoint.save(folder, step, model, sd, {
+                last = checkpoint.save(folder, step, model,
+                                       checkpoint.ema_state(model, ema.shadow_params), {
                     "step": step, "optimizer": opt.state_dict(), "schedule": sched.state_dict(),
                     "ema_step": ema.optimization_step, "noise": g.get_state()})
                 checkpoint.prune(folder, keep=last)
@@ -286,38 +277,21 @@ def ensure_reflowed(teacher: FlowGenerator, config: ReflowConfig, cache_dir: Pat
         raise InputError("reflow distils a text-only flow model; this teacher "
                          f"({teacher.checkpoint}) draws grounding plans")
     folder = run_dir(teacher.checkpoint, config, cache_dir)
-    with _locked(folder):
-        (folder / "reflow.json").write_text(json.dumps(
-            {"teacher": str(teacher.checkpoint), "config": asdict(config)}, indent=1))
+    with checkpoint.cache_lock(folder):
         found = checkpoint.checkpoints(folder)
         if found and int(checkpoint.load_state(found[-1])["step"]) >= config.train_steps:
             return found[-1]
+        (folder / "reflow.json").write_text(json.dumps(
+            {"teacher": str(teacher.checkpoint), "config": asdict(config)}, indent=1))
         pairs = couples_dir(teacher.checkpoint, config, cache_dir)
         t0 = time.perf_counter()
-        with _locked(pairs):
+        with checkpoint.cache_lock(pairs):
             make_couples(teacher, config, pairs, progress)
         t1 = time.perf_counter()
         last = train_student(teacher.checkpoint, config, folder, pairs, progress)
         (folder / "timing.json").write_text(json.dumps(
             {"couples_s_this_call": t1 - t0, "student_s_this_call": time.perf_counter() - t1}))
         return last
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
-@contextlib.contextmanager
-def _bar(enabled: bool, label: str, total: int, done: int = 0) -> Iterator[Any]:
-    cols = (TextColumn(label), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*cols, disable=not enabled) as bar:
-        task = bar.add_task(label, total=total, completed=done)
-        yield lambda k: bar.advance(task, k)
 
 
 def load_student(teacher: FlowGenerator, config: ReflowConfig, cache_dir: Path, *,

@@ -24,7 +24,6 @@ import contextlib
 import csv
 import ctypes
 import datetime
-import fcntl
 import math
 import os
 import signal
@@ -108,13 +107,6 @@ def _new_run(c: FlowConfig, rank: int = 0, cache_dir: Path | None = None) -> _Ru
     return _Run(c, model, opt, schedule, ema, *_streams(c, rank), rank=rank, counter=counter)
 
 
-def _ema_weights(run: _Run) -> dict[str, torch.Tensor]:
-    sd = run.model.state_dict()
-    for (name, _), shadow in zip(run.model.named_parameters(), run.ema.shadow_params, strict=True):
-        sd[name] = shadow
-    return sd
-
-
 def _checksum(model: torch.nn.Module) -> float:
     return float(sum(p.detach().double().sum() for p in model.parameters()))
 
@@ -137,7 +129,8 @@ def _save(run: _Run, out_dir: Path) -> Path | None:
             "optimizer": run.optimizer.state_dict(), "schedule": run.schedule.state_dict(),
             "ema_step": run.ema.optimization_step, "streams": streams,
         }
-        path = checkpoint.save(out_dir, run.step, run.model, _ema_weights(run), state)
+        path = checkpoint.save(out_dir, run.step, run.model,
+                               checkpoint.ema_state(run.model, run.ema.shadow_params), state)
         checkpoint.prune(out_dir, keep=path)
     if run.distributed:  # nobody runs ahead of a checkpoint that is not yet on disk
         dist.barrier()
@@ -151,11 +144,7 @@ def _restore(run: _Run, ckpt: Path) -> None:
                               f"{stored.key()} vs {run.config.key()}); use another out_dir "
                               f"or resume=False")
     checkpoint.fill(run.model, checkpoint.read_weights(ckpt / checkpoint.WEIGHTS), ckpt)
-    ema = checkpoint.read_weights(ckpt / checkpoint.EMA_WEIGHTS)
-    names = [n for n, _ in run.model.named_parameters()]
-    if set(names) - set(ema):
-        raise CheckpointError(f"EMA weights in {ckpt} do not match the config")
-    run.ema.shadow_params = [ema[n].clone() for n in names]
+    run.ema.shadow_params = checkpoint.load_ema(run.model, ckpt)
     state = checkpoint.load_state(ckpt)
     try:
         run.optimizer.load_state_dict(state["optimizer"])
@@ -368,9 +357,7 @@ def ensure_trained(config: FlowConfig, cache_dir: Path, progress: bool = True) -
     The run lives in :func:`run_dir`; a file lock makes concurrent callers wait for
     one training instead of racing."""
     folder = run_dir(config, cache_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with checkpoint.cache_lock(folder):
         found = checkpoint.checkpoints(folder)
         if found and checkpoint.load_meta(found[-1])["step"] >= config.train_steps:
             return found[-1]
