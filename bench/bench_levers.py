@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
+import genlab.machine
 from genlab import catalog
 from genlab.contracts import Generation
 from genlab.generators.flow import FlowGenerator
@@ -42,11 +43,6 @@ from genlab.tracks.latency import profile_latency
 from genlab.worlds.shapes.world import ShapesWorld
 
 LEVERS = ("threads1", "channels_last", "bf16", "compile", "onnx")
-
-
-def _cpu_bf16() -> bool:
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 class _Autocast:
@@ -138,7 +134,7 @@ def lever(name: str, gen: FlowGenerator, note: dict[str, str]) -> Iterator[Any]:
         finally:
             model.unet.to(memory_format=torch.contiguous_format)
     elif name == "bf16":
-        if not _cpu_bf16():
+        if not genlab.machine.supports_bf16():
             raise RuntimeError("this CPU has neither avx512_bf16 nor AMX")
         yield _Autocast(gen)
     elif name == "compile":

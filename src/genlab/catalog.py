@@ -152,6 +152,36 @@ def _flow_reflow_compiled(**kwargs: Any) -> Generator:
     return _flow_reflow(compile=kwargs.get("profile", "default") != "smoke", **kwargs)
 
 
+def _distilled(method: str, name: str, steps: int, sampler: str, *, profile: str = "default",
+               cache_dir: Path | None = None, progress: bool = True,
+               **options: Any) -> Generator:
+    from genlab import paths
+    from genlab.generators.flow.distill import DistillConfig, load_student
+    from genlab.generators.flow.entry import load_flow
+
+    teacher = load_flow(profile=profile, cache_dir=cache_dir, progress=progress)
+    config = DistillConfig.smoke(method) if profile == "smoke" else DistillConfig(method=method)
+    options = {"steps": steps, "sampler": sampler, **options}
+    gen = load_student(teacher, config, Path(cache_dir or paths.models_dir()),
+                       progress=progress, **options)
+    gen.name = name
+    return gen
+
+
+def _flow_guidance_distilled(**kwargs: Any) -> Generator:
+    """``flow`` with classifier-free guidance distilled into its weights (Meng et al.,
+    2023; issue 4): the teacher's 8 AB2 steps at one backbone pass each instead of a
+    batch of two. Made and cached on first use."""
+    return _distilled("guidance", "flow-guidance-distilled", 8, "ab2", **kwargs)
+
+
+def _flow_consistency(**kwargs: Any) -> Generator:
+    """A consistency-distilled student of ``flow`` on its guided ODE (Song et al., 2023;
+    Luo et al., 2023, LCM; issue 4): 4 Euler steps at guidance 1. Made and cached on
+    first use."""
+    return _distilled("consistency", "flow-consistency", 4, "euler", **kwargs)
+
+
 def _shapes(**_: Any) -> Any:
     from genlab.worlds.shapes.world import ShapesWorld
 
@@ -177,6 +207,8 @@ GENERATORS.register("flow-attend", _flow_attend)
 GENERATORS.register("flow-counting", _flow_counting)
 GENERATORS.register("flow-reflow", _flow_reflow)
 GENERATORS.register("flow-reflow-compiled", _flow_reflow_compiled)
+GENERATORS.register("flow-guidance-distilled", _flow_guidance_distilled)
+GENERATORS.register("flow-consistency", _flow_consistency)
 
 
 def _control(**_: Any) -> Any:

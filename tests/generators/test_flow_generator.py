@@ -132,3 +132,21 @@ def test_compiled_backbone_draws_the_eager_images(ckpt: Path, same_up_to_roundin
         eager.describe()
     same_up_to_rounding(fast.generate(PROMPTS, [0, 1, 2]).images,
                         eager.generate(PROMPTS, [0, 1, 2]).images)
+
+
+def test_dtype_option_is_checked_against_the_cpu(ckpt: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import genlab.machine
+
+    gen = FlowGenerator(ckpt, steps=2, sampler="euler")
+    with pytest.raises(InputError, match="float16.*accepted: float32, bfloat16"):
+        gen.with_options(dtype="float16")
+    monkeypatch.setattr(genlab.machine, "supports_bf16", lambda: False)
+    with pytest.raises(InputError, match="natively.*Accepted here: float32"):
+        gen.with_options(dtype="bfloat16")
+    monkeypatch.setattr(genlab.machine, "supports_bf16", lambda: True)
+    half = gen.with_options(dtype="bfloat16")
+    assert half.describe()["dtype"] == "bfloat16" and "dtype" not in gen.describe()
+    a = gen.generate(PROMPTS, [1, 2, 3]).images.astype(float)
+    b = half.generate(PROMPTS, [1, 2, 3]).images.astype(float)
+    assert b.shape == a.shape and np.abs(a - b).mean() < 8  # bfloat16 rounding, not noise

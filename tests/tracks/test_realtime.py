@@ -4,6 +4,7 @@ accuracy relative to the baseline, resumable runs, loud configuration errors."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,17 @@ def test_settings_are_checked_and_named() -> None:
         Setting("euler", 0)
     with pytest.raises(InputError, match="guidance"):
         Setting("euler", 2, guidance=float("nan"))
+    cached, streamed = Setting("ab2", 8, cache=2), Setting("euler", 4, 1.0, stream=True)
+    assert (cached.label, streamed.label) == ("ab2-8-c2", "euler-4-w1-stream")
+    assert cached.options() == {"sampler": "ab2", "steps": 8, "cache": 2}
+    assert streamed.options() == {"sampler": "euler", "steps": 4, "guidance": 1.0}
+    # defaults stay out of the stored form, so runs stored before the fields keep their hash
+    assert Setting("euler", 8).as_dict() == {"sampler": "euler", "steps": 8, "guidance": None}
+    assert streamed.as_dict()["stream"] is True and cached.as_dict()["cache"] == 2
+    with pytest.raises(InputError, match="interval"):
+        Setting("euler", 8, cache=0)
+    with pytest.raises(InputError, match="euler"):
+        Setting("ab2", 4, stream=True)
 
 
 @pytest.mark.parametrize(("kw", "match"), [
@@ -182,6 +194,25 @@ def test_smoke_profile_on_the_smoke_flow_model(model_cache: Path, tmp_path: Path
     stages = {r.category for r in card.records if r.category.startswith("stage_")}
     assert stages == {"stage_text_encoding_ms", "stage_backbone_ms", "stage_sampler_ms"}
     assert np.isfinite([r.value for r in card.records]).all()
+
+
+def test_caching_and_streaming_settings_on_the_smoke_flow_model(model_cache: Path,
+                                                                 tmp_path: Path) -> None:
+    gen = catalog.GENERATORS.get("flow", profile="smoke", cache_dir=model_cache,
+                                 progress=False)
+    config = dataclasses.replace(RealtimeConfig.smoke(), settings=(
+        Setting("euler", 4), Setting("euler", 4, cache=2), Setting("euler", 2, stream=True)))
+    with Store(tmp_path / "r.db") as store:
+        card = RealtimeTrack().run("flow", gen, store, "smoke", config=config)
+    by = {(r.generator, r.category): r for r in card.records}
+    gain = by[("flow@euler-2-stream", "stream_gain")]
+    assert gain.ci_low <= gain.value <= gain.ci_high and gain.value > 0
+    assert by[("flow@euler-2-stream", "stream_latency_p50_ms")].value > 0
+    assert ("flow@euler-4-c2", "speedup_p50") in by
+    assert not any(c == "stream_gain" for g, c in by if g != "flow@euler-2-stream")
+    with pytest.raises(InputError, match="stream method"):
+        variants("stepped", Stepped(), dataclasses.replace(
+            config, settings=(Setting("euler", 2, stream=True),)))
 
 
 def test_a_student_is_measured_against_its_teachers_baseline(tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("latency_p50_ms", "p50 ms"), ("latency_p95_ms", "p95 ms"),
     ("backbone_call_ms", "ms / backbone call"), ("throughput_img_s", "images/s (batched)"),
     ("control_accuracy", "accuracy"), ("relative_accuracy", "vs baseline"),
-    ("peak_rss_mb", "peak RSS MB"))
+    ("speedup_p50", "speedup (p50)"), ("stream_latency_p50_ms", "stream latency ms"),
+    ("stream_gain", "stream gain"), ("peak_rss_mb", "peak RSS MB"))
 STAGE_PREFIX, STAGE_SUFFIX = "stage_", "_ms"
 
 
@@ -29,13 +30,16 @@ def _setting(run: RunInfo) -> dict[str, Any] | None:
 
 
 def _group(run: RunInfo) -> str:
-    """The frontier's colour group: generator and sampler (and guidance if set)."""
+    """The frontier's colour group: generator and sampler (and guidance, feature caching
+    and streaming where set)."""
     setting = _setting(run)
     if setting is None:
         return run.generator
     base = run.generator.split("@", 1)[0]
     w = setting.get("guidance")
-    return f"{base} {setting['sampler']}" + ("" if w is None else f" w={w:g}")
+    cache, stream = setting.get("cache", 1), setting.get("stream", False)
+    return (f"{base} {setting['sampler']}" + ("" if w is None else f" w={w:g}")
+            + ("" if cache == 1 else f" cache {cache}") + (" stream" if stream else ""))
 
 
 def realtime_section(store: Store, runs: Sequence[RunInfo]) -> str:

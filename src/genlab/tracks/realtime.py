@@ -31,19 +31,17 @@ CPU are part of every run's identity.
 
 from __future__ import annotations
 
-import functools
-import os
-import platform
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from genlab.contracts import Generator, Judge, with_options
+import genlab.machine
+from genlab.contracts import BoxList, Generation, Generator, Judge, identity, with_options
 from genlab.errors import InputError, UnknownNameError, check_int, suggest
+from genlab.generators.flow.feature_cache import check_interval
+from genlab.generators.flow.precision import DTYPES
 from genlab.generators.flow.sampling import CALLS_PER_STEP, get_sampler, time_grid
 from genlab.progress import Task, bars
 from genlab.stats import (
@@ -66,11 +64,19 @@ QUALITY_SPLIT = "dev"  # the public split: a frontier is for choosing settings
 @dataclass(frozen=True)
 class Setting:
     """One way to sample a generator: ``sampler`` at ``steps`` steps, guidance
-    ``guidance`` (None: the generator's own)."""
+    ``guidance`` (None: the generator's own), feature caching every ``cache`` model
+    evaluations (1: off; :mod:`genlab.generators.flow.feature_cache`), the backbone's
+    ``dtype`` (``float32`` or ``bfloat16``; the generator refuses one its CPU cannot
+    run natively), and ``stream``
+    (the prompts go through the generator's ``stream`` method, one entering per
+    batched call: :mod:`genlab.generators.flow.stream`)."""
 
     sampler: str
     steps: int
     guidance: float | None = None
+    cache: int = 1
+    stream: bool = False
+    dtype: str = "float32"
 
     def __post_init__(self) -> None:
         get_sampler(self.sampler)  # UnknownNameError with close matches
@@ -80,23 +86,52 @@ class Setting:
                                           or not np.isfinite(self.guidance)):
             raise InputError(f"setting guidance must be a finite number or None, "
                              f"got {self.guidance!r}")
+        check_interval(self.cache)
+        if self.dtype not in DTYPES:
+            raise InputError(f"unknown setting dtype {self.dtype!r}; accepted: "
+                             f"{', '.join(DTYPES)}")
+        if not isinstance(self.stream, bool):
+            raise InputError(f"setting stream must be true or false, got {self.stream!r}")
+        if self.stream and (self.sampler != "euler" or self.cache != 1):
+            raise InputError(f"a stream setting takes the euler sampler without feature "
+                             f"caching; got sampler {self.sampler!r}, cache {self.cache}")
 
     @property
     def label(self) -> str:
-        """``euler-8``, or ``euler-8-w1`` at guidance 1."""
-        return f"{self.sampler}-{self.steps}" + \
-            ("" if self.guidance is None else f"-w{self.guidance:g}")
+        """``euler-8``; ``-w1`` at guidance 1, ``-c2`` with feature caching every 2
+        evaluations, ``-stream`` streamed: ``euler-4-w1-stream``."""
+        return (f"{self.sampler}-{self.steps}"
+                + ("" if self.guidance is None else f"-w{self.guidance:g}")
+                + ("" if self.cache == 1 else f"-c{self.cache}")
+                + ("" if self.dtype == "float32" else "-bf16")
+                + ("-stream" if self.stream else ""))
 
     @property
     def nfe(self) -> int:
-        """Model evaluations per image: steps x the sampler's calls per step."""
+        """Model evaluations per image: steps x the sampler's calls per step (a cached
+        evaluation counts as one: it is a cheaper one)."""
         return self.steps * CALLS_PER_STEP[self.sampler]
 
     def options(self) -> dict[str, Any]:
+        """The generator's ``with_options`` for this setting (``stream`` is not one:
+        the track streams through the generator's ``stream`` method)."""
         out: dict[str, Any] = {"sampler": self.sampler, "steps": self.steps}
         if self.guidance is not None:
             out["guidance"] = float(self.guidance)
+        if self.cache != 1:
+            out["cache"] = self.cache
+        if self.dtype != "float32":
+            out["dtype"] = self.dtype
         return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """The stored form: fields at their defaults left out, so that runs stored before
+        a field existed keep their identity."""
+        d = asdict(self)
+        for name, default in (("cache", 1), ("stream", False), ("dtype", "float32")):
+            if d[name] == default:
+                del d[name]
+        return d
 
 
 def _settings(spec: Sequence[tuple[str, Sequence[int]]], **kw: Any) -> tuple[Setting, ...]:
@@ -108,13 +143,20 @@ class RealtimeConfig:
     """The protocol of one ``realtime`` evaluation; stored, resolved, with every run."""
 
     settings: tuple[Setting, ...] = (
-        *_settings((("euler", (32, 16, 8, 4, 2, 1)), ("heun", (4, 2, 1)), ("ab2", (8, 4, 2)))),
-        *_settings((("euler", (8, 1)),), guidance=1.0))
+        *_settings((("euler", (32, 16, 8, 4, 2, 1)), ("heun", (4, 2, 1)), ("ab2", (8, 4, 2)),
+                    ("dpmpp-2m", (8, 4, 2)), ("unipc", (8, 4, 2)))),
+        *_settings((("euler", (8, 1)),), guidance=1.0),
+        Setting("euler", 32, cache=2), Setting("euler", 32, cache=4), Setting("ab2", 8, cache=2),
+        Setting("euler", 4, stream=True))
     """Settings swept on a generator with ``with_options``; the first is the baseline
     of ``relative_accuracy``."""
-    student_settings: tuple[Setting, ...] = _settings((("euler", (1, 2, 3, 4)),))
-    """Settings swept on a few-step student (a generator with a ``reference``, the model
-    it was distilled from); the reference's baseline setting is run beside them."""
+    student_settings: tuple[Setting, ...] = (
+        *_settings((("euler", (1, 2, 3, 4, 8)), ("ab2", (8,)))),
+        Setting("euler", 2, stream=True), Setting("euler", 4, stream=True))
+    """Settings swept on a student (a generator with a ``reference``, the model it was
+    distilled from: few-step students and the guidance-distilled model, whose 8 steps
+    are compared with the teacher's); the reference's baseline setting is run beside
+    them."""
     quality: control.ControlConfig = field(default_factory=lambda: control.ControlConfig(
         splits=(QUALITY_SPLIT,), prompts_per_category=16, images_per_prompt=4, batch_size=64))
     """The ``control`` subset that measures accuracy (the ``dev`` split only)."""
@@ -177,22 +219,9 @@ def config_for(profile: str) -> RealtimeConfig:
     return PROFILES[profile]()
 
 
-@functools.cache
-def _cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo`` on Linux), else the platform's word for it."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def machine() -> dict[str, Any]:
     """What the timings depend on besides the generator: part of every run's identity."""
-    return {"cpu": _cpu_model(), "cores": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(), "torch": torch.__version__}
+    return genlab.machine.describe()
 
 
 @dataclass(frozen=True)
@@ -202,6 +231,32 @@ class Variant:
     label: str
     setting: Setting | None
     generator: Generator = field(repr=False)
+
+
+class Streamed:
+    """A generator whose ``generate`` streams the prompts through its ``stream`` method
+    (one entering per batched call), keeping each image's seconds in the pipeline."""
+
+    def __init__(self, inner: Generator) -> None:
+        if not callable(getattr(inner, "stream", None)):
+            raise InputError(f"generator {getattr(inner, 'name', inner)!r} has no stream "
+                             "method; stream settings need one (FlowGenerator.stream)")
+        self.inner, self.name = inner, inner.name
+        self.latency_s: list[float] = []
+
+    def describe(self) -> dict[str, Any]:
+        return {"stream": True, "inner": identity(self.inner)}
+
+    def generate(self, prompts: Sequence[str], seeds: Sequence[int], *,
+                 boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> Generation:
+        result = self.inner.stream(prompts, seeds, boxes=boxes, size=size)  # type: ignore[attr-defined]
+        self.latency_s.extend(result.latency_s)
+        return result.generation  # type: ignore[no-any-return]
+
+
+def _at(generator: Generator, setting: Setting) -> Generator:
+    g = with_options(generator, **setting.options())
+    return Streamed(g) if setting.stream else g
 
 
 def variants(name: str, generator: Generator, config: RealtimeConfig) -> list[Variant]:
@@ -214,12 +269,10 @@ def variants(name: str, generator: Generator, config: RealtimeConfig) -> list[Va
         return [Variant(name, None, generator)]
     reference = getattr(generator, "reference", None)
     if reference is None:
-        return [Variant(f"{name}@{s.label}", s, with_options(generator, **s.options()))
-                for s in config.settings]
+        return [Variant(f"{name}@{s.label}", s, _at(generator, s)) for s in config.settings]
     base = config.baseline
-    return [Variant(f"{reference.name}@{base.label}", base,
-                    with_options(reference, **base.options())),
-            *(Variant(f"{name}@{s.label}", s, with_options(generator, **s.options()))
+    return [Variant(f"{reference.name}@{base.label}", base, _at(reference, base)),
+            *(Variant(f"{name}@{s.label}", s, _at(generator, s))
               for s in config.student_settings)]
 
 
@@ -251,6 +304,24 @@ def latency_records(label: str, single: LatencyProfile, batched: LatencyProfile,
     out.append(ScoreRecord(NAME, label, "peak_rss_mb", single.peak_rss_mb, single.peak_rss_mb,
                            single.peak_rss_mb, single.runs))
     return out
+
+
+def stream_records(label: str, single: LatencyProfile, batched: LatencyProfile,
+                   latency_s: Sequence[float], *, resamples: int, seed: int
+                   ) -> list[ScoreRecord]:
+    """A stream setting's ``stream_latency_p50_ms`` (each image's time from entering the
+    pipeline to leaving it, over the throughput calls' images) and ``stream_gain``: its
+    throughput (``throughput_img_s``: a stream of ``batch`` prompts, one entering per
+    call) over the rate of serving the same stream one image at a time (1 / the batch-1
+    p50), both timed in this process."""
+    ms = [s * 1e3 for s in latency_s]
+    lat = iid_bootstrap(ms, "p50", resamples=resamples, seed=derive_seed(seed, label, "stream"))
+    ratio = ratio_of_medians_bootstrap(single.total.ms, batched.total.ms, resamples=resamples,
+                                       seed=derive_seed(seed, label, "stream_gain"))
+    b = batched.batch
+    return [_record(label, "stream_latency_p50_ms", lat),
+            ScoreRecord(NAME, label, "stream_gain", ratio.value * b, ratio.ci_low * b,
+                        ratio.ci_high * b, ratio.n)]
 
 
 def speedup_record(label: str, baseline_ms: Sequence[float], ms: Sequence[float], *,
@@ -404,10 +475,15 @@ class RealtimeTrack:
                 store.add_samples(run.id, rows, images)
                 advance()
             single = _time(variant, prompts, config, task, batch=1)
+            streamed = variant.generator if isinstance(variant.generator, Streamed) else None
             batched = _time(variant, prompts, config, task, batch=config.throughput_batch)
         samples = store.samples(run.id)
         recs = [*latency_records(variant.label, single, batched, variant.setting,
                                  resamples=config.resamples, seed=config.seed)]
+        if streamed is not None:  # the timed calls' images (the warm-up call's left out)
+            timed = streamed.latency_s[-batched.runs * batched.batch:]
+            recs += stream_records(variant.label, single, batched, timed,
+                                   resamples=config.resamples, seed=config.seed)
         if variant.setting is not None:
             if is_base:  # the baseline against itself: 1 exactly, a check of the pairing
                 base.samples, base.ms = samples, single.total.ms
@@ -434,7 +510,7 @@ class RealtimeTrack:
         return control.jsonable({
             **base,
             "track": {"name": NAME, "version": VERSION,
-                      "config": {**protocol, "baseline": asdict(config.baseline)}},
-            "setting": None if variant.setting is None else asdict(variant.setting),
+                      "config": {**protocol, "baseline": config.baseline.as_dict()}},
+            "setting": None if variant.setting is None else variant.setting.as_dict(),
             "machine": machine(),
         })

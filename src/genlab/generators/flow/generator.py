@@ -14,6 +14,7 @@ import dataclasses
 import os
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,15 @@ import torch
 
 from genlab.contracts import BoxList, Generation, check_request
 from genlab.errors import GenlabError, InputError
-from genlab.generators.flow import attention, checkpoint, composition
+from genlab.generators.flow import attention, checkpoint, composition, stream
 from genlab.generators.flow.attention import AttentionGuidance
+from genlab.generators.flow.feature_cache import FeatureCache, check_interval
 from genlab.generators.flow.grounding import Grounding, from_layout
 from genlab.generators.flow.model import FlowModel
 from genlab.generators.flow.objective import tensor_to_images
+from genlab.generators.flow.precision import check_dtype, precision
 from genlab.generators.flow.sampling import get_sampler, time_grid
+from genlab.generators.flow.stream import StreamResult
 
 
 def initial_noise(seeds: Sequence[int], size: int) -> torch.Tensor:
@@ -45,7 +49,11 @@ class FlowGenerator:
     w; 1 disables the unconditional branch), ``batch_size`` (images per model call),
     ``compose`` (composable guidance, :mod:`.composition`: binding and multi prompts
     as one term per object group, negation as the prompt minus the forbidden kind),
-    ``attention`` (training-free attention guidance, :mod:`.attention`; Euler only).
+    ``attention`` (training-free attention guidance, :mod:`.attention`; Euler only),
+    ``cache`` (feature caching, :mod:`.feature_cache`: the whole UNet runs every
+    ``cache``-th model evaluation, the shallow branch in between; 1 = off),
+    ``dtype`` (``float32``, or ``bfloat16``: the backbone under ``torch.autocast``, only
+    on a CPU that computes bfloat16 natively; :data:`DTYPES`).
     The default guidance 2.0 had the best mean dev accuracy of w in 1..5 for the
     default model (bench/bench_guidance.py, docs/results.md): stronger guidance
     sharpens single objects a little but costs counting and negation much more.
@@ -56,10 +64,13 @@ class FlowGenerator:
     def __init__(self, checkpoint_dir: str | os.PathLike[str], *, steps: int = 20,
                  sampler: str = "euler", guidance: float = 2.0, batch_size: int = 64,
                  ema: bool = True, compose: bool = False,
-                 attention: AttentionGuidance | None = None, compile: bool = False) -> None:
+                 attention: AttentionGuidance | None = None, compile: bool = False,
+                 cache: int = 1, dtype: str = "float32") -> None:
         path = checkpoint.resolve(checkpoint_dir)
         self._configure(checkpoint.load_model(path, ema=ema), path, steps, sampler, guidance,
                         batch_size, compose, attention)
+        self.cache = self._check_cache(cache)
+        self.dtype = check_dtype(dtype)
         if not isinstance(compile, bool):
             raise InputError(f"compile must be true or false, got {compile!r}")
         if compile:
@@ -73,6 +84,9 @@ class FlowGenerator:
         if self.attention is not None:
             raise InputError("compile: attention guidance hooks the backbone's attention "
                              "modules, which a compiled graph bypasses")
+        if self.cache != 1:
+            raise InputError("compile: feature caching swaps the backbone's deep blocks per "
+                             "call, which a compiled graph would bake in; use cache=1")
         if not self.compiled:
             self.model.unet = torch.compile(self.model.unet)  # type: ignore[assignment,call-overload]
 
@@ -116,6 +130,8 @@ class FlowGenerator:
         self.checkpoint, self.model, self.config = path, model.eval(), model.config
         self.steps, self.sampler, self.guidance = steps, sampler, float(guidance)
         self.batch_size = batch_size
+        self.cache = 1
+        self.dtype = "float32"
         self.origin: dict[str, object] | None = None
         """How weights that ``config`` does not determine were made (``reflow``)."""
         self.reference: FlowGenerator | None = None
@@ -132,15 +148,30 @@ class FlowGenerator:
             d["attention"] = dataclasses.asdict(self.attention)
         if self.compiled:  # only when on, so that existing runs keep their hash
             d["compile"] = True
+        if self.cache != 1:  # likewise
+            d["cache"] = self.cache
+        if self.dtype != "float32":  # likewise
+            d["dtype"] = self.dtype
         if self.origin is not None:  # weights not named by the config (a distilled student)
             d["origin"] = dict(self.origin)
         return d
 
-    OPTIONS: tuple[str, ...] = ("steps", "sampler", "guidance")
+    OPTIONS: tuple[str, ...] = ("steps", "sampler", "guidance", "cache", "dtype")
+
+    def _check_cache(self, cache: object) -> int:
+        interval = check_interval(cache)
+        if interval != 1 and (self.config.backbone != "unet" or self.attention is not None
+                              or self.compiled):
+            raise InputError(f"feature caching (cache={interval}) needs the UNet backbone, no "
+                             f"attention guidance and an uncompiled model; this one has "
+                             f"backbone={self.config.backbone!r}, attention="
+                             f"{self.attention is not None}, compiled={self.compiled}")
+        return interval
 
     def with_options(self, **options: object) -> FlowGenerator:
-        """The same weights sampling with other ``steps``, ``sampler`` or ``guidance``
-        (a new generator; this one is unchanged). The ``realtime`` track sweeps these."""
+        """The same weights sampling with other ``steps``, ``sampler``, ``guidance``,
+        ``cache`` or ``dtype`` (a new generator; this one is unchanged). The ``realtime``
+        track sweeps these."""
         bad = sorted(set(options) - set(self.OPTIONS))
         if bad:
             raise InputError(f"unknown flow sampling option(s) {bad}; accepted: "
@@ -155,9 +186,19 @@ class FlowGenerator:
             raise InputError(f"guidance must be a finite number, got {guidance!r}")
         if self.attention is not None and sampler != "euler":
             raise InputError(f"attention guidance needs the euler sampler, got {sampler!r}")
+        cache = self._check_cache(options.get("cache", self.cache))
+        dtype = check_dtype(options.get("dtype", self.dtype))
         new = copy.copy(self)
         new.steps, new.sampler, new.guidance = steps, sampler, float(guidance)
+        new.cache, new.dtype = cache, dtype
         return new
+
+    def stream(self, prompts: Sequence[str], seeds: Sequence[int], *,
+               boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> StreamResult:
+        """The same images as :meth:`generate`, made as a stream: one prompt enters per
+        batched backbone call, up to ``steps`` in flight at staggered steps (stream
+        batching, :mod:`.stream`); also each image's seconds in the pipeline."""
+        return stream.stream(self, prompts, seeds, boxes, size)
 
     # ------------------------------------------------------------ contract
 
@@ -309,8 +350,11 @@ class FlowGenerator:
         n = len(seeds)
         cond = (states[:n], smask[:n], None if boxes is None else boxes[:n])
         guided_until = 0.0 if self.attention is None else self.attention.until
+        features = FeatureCache(self.model.unet, self.cache) if self.cache != 1 else None
+        calls = 0
 
         def velocity(x: torch.Tensor, t: float) -> torch.Tensor:
+            nonlocal calls
             shift = None
             if targets is not None and t > 1.0 - guided_until + 1e-9:
                 tg = time.perf_counter()
@@ -323,8 +367,11 @@ class FlowGenerator:
                 xx = torch.cat([x, x]) if uncond else x
             else:
                 xx = torch.cat([x[rows[0]], x])
-            v = self.model.velocity(xx, torch.full((xx.shape[0],), t), states, smask,
-                                    boxes=boxes, grounding=maps)
+            with features(calls) if features is not None else nullcontext(), \
+                    precision(self.dtype):
+                v = self.model.velocity(xx, torch.full((xx.shape[0],), t), states, smask,
+                                        boxes=boxes, grounding=maps).float()
+            calls += 1
             if rows is not None:  # v_u + sum_i w_i (v_i - v_u), per image
                 img, weight = rows
                 v_c, v_u = v[:len(img)], v[len(img):]

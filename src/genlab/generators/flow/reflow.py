@@ -16,10 +16,10 @@ distillation of Liu et al.'s "2-rectified flow + distill" (one Euler step from
 noise is the student's clean-image prediction at t = 1), so the student's one
 step is trained directly rather than only through the straightened field.
 
-The student starts from the teacher's EMA weights (the same architecture, so it
-loads as any ``flow`` checkpoint) and trains with AdamW and an EMA. Couples are
-generated in chunks saved atomically, and the student is checkpointed every
-``checkpoint_every`` steps, so a killed run resumes where it stopped.
+The student starts from the teacher's EMA weights and trains in the loop every
+student shares (:mod:`.student`). Couples are generated in chunks saved
+atomically, and the student is checkpointed every ``checkpoint_every`` steps, so a
+killed run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -35,10 +35,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from diffusers.training_utils import EMAModel
 
 from genlab.errors import CheckpointError, InputError, check_int
-from genlab.generators.flow import checkpoint
+from genlab.generators.flow import checkpoint, student
 from genlab.generators.flow.generator import FlowGenerator, initial_noise
 from genlab.generators.flow.model import FlowModel
 from genlab.generators.flow.objective import images_to_tensor
@@ -223,51 +222,17 @@ def train_student(teacher_ckpt: Path, config: ReflowConfig, folder: Path,
                   couples_folder: Path, progress: bool = True) -> Path:
     """Fine-tune the teacher's EMA weights on the couples in ``couples_folder`` into
     ``folder``; resumes from its checkpoints."""
-    torch.set_flush_denormal(True)
-    model = checkpoint.load_model(teacher_ckpt, ema=True).train()
-    couples = load_couples(couples_folder, config, model)
-    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.99),
-                            weight_decay=0.0, fused=True)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / config.warmup_steps))
-    ema = EMAModel(model.parameters(), decay=config.ema_decay, foreach=True)
-    g = torch.Generator().manual_seed(config.seed)
-    step = 0
-    found = checkpoint.checkpoints(folder)
-    if found:
-        checkpoint.fill(model, checkpoint.read_weights(found[-1] / checkpoint.WEIGHTS),
-                        found[-1])
-        state = checkpoint.load_state(found[-1])
-        ema.shadow_params = checkpoint.load_ema(model, found[-1])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["schedule"])
-        ema.optimization_step = int(state["ema_step"])
-        g.set_state(state["noise"])
-        step = int(state["step"])
+    couples = load_couples(couples_folder, config, checkpoint.load_model(teacher_ckpt))
     n = couples.x0.shape[0]
-    last = found[-1] if found else None
-    with bars(progress) as task:
-        advance = task("reflow student", config.train_steps, step)
-        while step < config.train_steps:
-            index = torch.randint(0, n, (config.batch_size,), generator=g)
-            loss = reflow_loss(model, couples, index, _times(config.batch_size, config,
-                                                             model.config, g))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            ema.step(model.parameters())
-            step += 1
-            advance(1)
-            if step % config.checkpoint_every == 0 or step == config.train_steps:
-                last = checkpoint.save(folder, step, model,
-                                       checkpoint.ema_state(model, ema.shadow_params), {
-                    "step": step, "optimizer": opt.state_dict(), "schedule": sched.state_dict(),
-                    "ema_step": ema.optimization_step, "noise": g.get_state()})
-                checkpoint.prune(folder, keep=last)
-    assert last is not None
-    return last
+
+    def loss(model: FlowModel, _step: int, g: torch.Generator) -> torch.Tensor:
+        index = torch.randint(0, n, (config.batch_size,), generator=g)
+        return reflow_loss(model, couples, index, _times(config.batch_size, config,
+                                                         model.config, g))
+
+    return student.fine_tune(teacher_ckpt, folder, loss, student.Schedule(
+        config.train_steps, config.lr, config.warmup_steps, config.ema_decay,
+        config.checkpoint_every, config.seed), label="reflow student", progress=progress)
 
 
 def ensure_reflowed(teacher: FlowGenerator, config: ReflowConfig, cache_dir: Path,
@@ -278,9 +243,9 @@ def ensure_reflowed(teacher: FlowGenerator, config: ReflowConfig, cache_dir: Pat
                          f"({teacher.checkpoint}) draws grounding plans")
     folder = run_dir(teacher.checkpoint, config, cache_dir)
     with checkpoint.cache_lock(folder):
-        found = checkpoint.checkpoints(folder)
-        if found and int(checkpoint.load_state(found[-1])["step"]) >= config.train_steps:
-            return found[-1]
+        done = student.finished(folder, config.train_steps)
+        if done is not None:
+            return done
         (folder / "reflow.json").write_text(json.dumps(
             {"teacher": str(teacher.checkpoint), "config": asdict(config)}, indent=1))
         pairs = couples_dir(teacher.checkpoint, config, cache_dir)

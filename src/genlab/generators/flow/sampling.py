@@ -12,10 +12,12 @@ noise at ``ts[0] == 1`` and ``ts`` is a decreasing grid ending at 0 (see
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import torch
+from diffusers import DPMSolverMultistepScheduler, UniPCMultistepScheduler
 
 from genlab.errors import InputError
 from genlab.registry import Registry
@@ -105,10 +107,60 @@ def ab2(velocity: Velocity, x: torch.Tensor, ts: list[float], *,
     return x
 
 
+def diffusers_sampler(make_scheduler: Callable[[], Any]) -> Sampler:
+    """A sampler that steps one of diffusers' multistep schedulers on this module's grid.
+
+    ``make_scheduler()`` returns a fresh scheduler configured for rectified flow
+    (``prediction_type="flow_prediction"``, ``use_flow_sigmas=True``: ``x_t = (1 - t)
+    x0 + t eps`` with ``alpha_t = 1 - t``, ``sigma_t = t``, the convention here). Its
+    own grid starts at t = 0.999; it is replaced by ``ts`` (which starts at exactly 1,
+    where every other sampler here starts), so that a step count means the same
+    times for every sampler. The scheduler's update at t = 1 (alpha = 0, its
+    log-SNR -inf) is its first-order data-prediction step, which is finite."""
+
+    def fn(velocity: Velocity, x: torch.Tensor, ts: list[float], *,
+           callback: Callback = None) -> torch.Tensor:
+        steps = len(ts) - 1
+        scheduler = make_scheduler()
+        with warnings.catch_warnings():  # diffusers' own numpy-2 deprecation, not ours
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module="diffusers")
+            scheduler.set_timesteps(steps)
+        scheduler.sigmas = torch.tensor(ts, dtype=torch.float32)
+        scheduler.set_begin_index(0)  # step by position, not by looking timesteps up
+        for i in range(steps):
+            v = velocity(x, ts[i])
+            x = scheduler.step(v, scheduler.timesteps[i], x).prev_sample
+            _report(callback, i, ts[i], ts[i + 1], x, v)
+        return x
+
+    return fn
+
+
+def _dpmpp(order: int) -> Sampler:
+    """DPM-Solver++(``order``M) (Lu et al., 2022, "DPM-Solver++: Fast Solver for Guided
+    Sampling of Diffusion Probabilistic Models"), diffusers' implementation."""
+    return diffusers_sampler(lambda: DPMSolverMultistepScheduler(
+        prediction_type="flow_prediction", use_flow_sigmas=True, solver_order=order,
+        algorithm_type="dpmsolver++"))
+
+
+def _unipc() -> Sampler:
+    """UniPC-2M with the bh2 update (Zhao et al., 2023, "UniPC: A Unified
+    Predictor-Corrector Framework for Fast Sampling of Diffusion Models"), diffusers'
+    implementation; its corrector reuses the next step's model call."""
+    return diffusers_sampler(lambda: UniPCMultistepScheduler(
+        prediction_type="flow_prediction", use_flow_sigmas=True, solver_order=2,
+        solver_type="bh2"))
+
+
 for _name, _fn, _calls in (("euler", euler, 1), ("heun", heun, 2),
                            ("midpoint", midpoint, 2), ("ab2", ab2, 1)):
     SAMPLERS.register(_name, lambda fn=_fn: fn)
     CALLS_PER_STEP[_name] = _calls
+for _name, _make in (("dpmpp-2m", lambda: _dpmpp(2)), ("dpmpp-3m", lambda: _dpmpp(3)),
+                     ("unipc", _unipc)):
+    SAMPLERS.register(_name, _make)
+    CALLS_PER_STEP[_name] = 1
 
 
 def get_sampler(name: str) -> Sampler:

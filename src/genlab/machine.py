@@ -1,0 +1,49 @@
+"""What this machine is: CPU model and instruction-set flags (timings depend on them)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+@functools.cache
+def _cpuinfo() -> str:
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+
+
+@functools.cache
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux), else the platform's word for it."""
+    for line in _cpuinfo().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's instruction-set flags (empty where ``/proc/cpuinfo`` is not available)."""
+    for line in _cpuinfo().splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.split(":", 1)[1].split())
+    return frozenset()
+
+
+def supports_bf16() -> bool:
+    """Whether the CPU computes bfloat16 natively (AVX512-BF16 or AMX), so that
+    ``torch.autocast`` to bfloat16 is a speed lever rather than an emulation."""
+    return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
+
+
+def describe() -> dict[str, Any]:
+    """CPU, cores, torch's threads and version: what a timing depends on besides the code."""
+    return {"cpu": cpu_model(), "cores": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(), "torch": torch.__version__}
