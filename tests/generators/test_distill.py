@@ -31,11 +31,18 @@ def teacher(model_cache: Path) -> FlowGenerator:
     return gen
 
 
+def test_guidance_keys_ignore_the_consistency_fields() -> None:
+    """Fields only consistency distillation reads do not re-key a guidance student."""
+    assert DistillConfig(target="student").key() == DistillConfig().key()
+    c = DistillConfig(method="consistency")
+    assert c.key() != DistillConfig(method="consistency", target="student").key()
+
+
 def test_bad_config_is_loud() -> None:
     with pytest.raises(InputError, match="consistency"):
         DistillConfig(method="consistncy")
     for kw, match in (({"grid": 0}, "grid"), ({"guidance": 0.5}, "guidance"),
-                      ({"lr": 0.0}, "lr")):
+                      ({"lr": 0.0}, "lr"), ({"target": "teacher"}, "target")):
         with pytest.raises(InputError, match=match):
             DistillConfig(**kw)  # type: ignore[arg-type]
 
@@ -57,6 +64,9 @@ def test_losses_vanish_for_the_teacher_itself_without_guidance(teacher: FlowGene
     assert float(guidance_loss(student, model, b, torch.full((4,), 0.7), 3.0)) > 1e-6
     far = DistillConfig(method="consistency", guidance=2.0, grid=4, batch_size=4)
     assert float(consistency_loss(student, model, b, torch.full((4,), 4), far)) > 1e-6
+    # a target network other than the student changes the target, not the prediction
+    assert float(consistency_loss(student, model, b, torch.ones(4, dtype=torch.long), config,
+                                  target_model=model)) < 1e-6
     # a batch is a function of the seed and the step
     again = draw_batch(model, config, 0, torch.Generator().manual_seed(0))
     assert torch.equal(again.x0, b.x0) and torch.equal(again.eps, b.eps)

@@ -139,6 +139,15 @@ def test_grounded_generator_draws_any_prompt_and_times_planning(grounded) -> Non
     assert np.abs(again.images[0].astype(int) - out.images[0].astype(int)).max() <= 1
 
 
+def test_a_grounded_generator_streams_its_generated_images(grounded, same_up_to_rounding
+                                                           ) -> None:
+    gen = GroundedGenerator(grounded.with_options(steps=3, sampler="euler"), name="flow-grounded")
+    prompts = ["seven blue triangles", "a square and no red objects", "a red circle"]
+    result = gen.stream(prompts, [0, 1, 2])
+    same_up_to_rounding(result.generation.images, gen.generate(prompts, [0, 1, 2]).images)
+    assert "planning" in result.generation.timings and result.calls == 3 + 3 - 1
+
+
 def test_a_grounded_model_needs_a_plan_and_a_plain_one_refuses_it(grounded) -> None:
     with pytest.raises(InputError, match="no plan"):
         grounded.generate(["a red circle"], [0])

@@ -17,7 +17,7 @@ from genlab.contracts import Generation, with_options
 from genlab.errors import InputError, UnknownNameError
 from genlab.store import Store
 from genlab.tracks import control
-from genlab.tracks.realtime import RealtimeConfig, RealtimeTrack, Setting, variants
+from genlab.tracks.realtime import RealtimeConfig, RealtimeTrack, Setting, Streamed, variants
 
 QUALITY = control.ControlConfig(splits=("dev",), prompts_per_category=4, images_per_prompt=2,
                                 resamples=1000, batch_size=16,
@@ -210,9 +210,11 @@ def test_caching_and_streaming_settings_on_the_smoke_flow_model(model_cache: Pat
     assert by[("flow@euler-2-stream", "stream_latency_p50_ms")].value > 0
     assert ("flow@euler-4-c2", "speedup_p50") in by
     assert not any(c == "stream_gain" for g, c in by if g != "flow@euler-2-stream")
+    # a generator that cannot stream skips the stream settings; Streamed refuses it
+    assert [v.label for v in variants("stepped", Stepped(), config)] == [
+        "stepped@euler-4", "stepped@euler-4-c2"]
     with pytest.raises(InputError, match="stream method"):
-        variants("stepped", Stepped(), dataclasses.replace(
-            config, settings=(Setting("euler", 2, stream=True),)))
+        Streamed(Stepped())
 
 
 def test_a_student_is_measured_against_its_teachers_baseline(tmp_path: Path) -> None:

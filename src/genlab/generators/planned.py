@@ -33,6 +33,7 @@ negation that forbids what it asks for) is the grammar's ParseError.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from genlab.contracts import BoxList, Generation, Generator, check_request, iden
 from genlab.errors import InputError, SpecError
 from genlab.generators.flow.generator import FlowGenerator
 from genlab.generators.flow.grounding import Grounding, from_scene
+from genlab.generators.flow.stream import StreamResult
 from genlab.worlds.shapes import grammar, sampling
 from genlab.worlds.shapes.spec import PromptSpec
 
@@ -156,10 +158,25 @@ class GroundedGenerator:
 
     def generate(self, prompts: Sequence[str], seeds: Sequence[int], *,
                  boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> Generation:
-        given = check_request(prompts, seeds, boxes)
-        t0 = time.perf_counter()
-        plans = [plan_scene(p, int(s), b) for p, s, b in zip(prompts, seeds, given, strict=True)]
-        planning = time.perf_counter() - t0
+        given, plans, planning = self._plan(prompts, seeds, boxes)
         out = self.inner.generate(list(prompts), seeds, boxes=given, size=size,
                                   grounding=[p.grounding for p in plans])
         return Generation(out.images, {"planning": planning, **out.timings})
+
+    def stream(self, prompts: Sequence[str], seeds: Sequence[int], *,
+               boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> StreamResult:
+        """:meth:`generate`'s images through the inner model's stream batching (the plans
+        are drawn up front; their time is the ``planning`` stage)."""
+        given, plans, planning = self._plan(prompts, seeds, boxes)
+        out = self.inner.stream(list(prompts), seeds, boxes=given, size=size,
+                                grounding=[p.grounding for p in plans])
+        gen = Generation(out.generation.images, {"planning": planning, **out.generation.timings})
+        return dataclasses.replace(out, generation=gen)
+
+    def _plan(self, prompts: Sequence[str], seeds: Sequence[int],
+              boxes: Sequence[BoxList | None] | None
+              ) -> tuple[list[BoxList | None], list[ScenePlan], float]:
+        given = check_request(prompts, seeds, boxes)
+        t0 = time.perf_counter()
+        plans = [plan_scene(p, int(s), b) for p, s, b in zip(prompts, seeds, given, strict=True)]
+        return given, plans, time.perf_counter() - t0

@@ -144,10 +144,9 @@ class RealtimeConfig:
 
     settings: tuple[Setting, ...] = (
         *_settings((("euler", (32, 16, 8, 4, 2, 1)), ("heun", (4, 2, 1)), ("ab2", (8, 4, 2)),
-                    ("dpmpp-2m", (8, 4, 2)), ("unipc", (8, 4, 2)))),
+                    ("dpmpp-2m", (8, 4)), ("unipc", (8, 4)))),
         *_settings((("euler", (8, 1)),), guidance=1.0),
-        Setting("euler", 32, cache=2), Setting("euler", 32, cache=4), Setting("ab2", 8, cache=2),
-        Setting("euler", 4, stream=True))
+        Setting("euler", 32, cache=4), Setting("ab2", 8, cache=2), Setting("euler", 4, stream=True))
     """Settings swept on a generator with ``with_options``; the first is the baseline
     of ``relative_accuracy``."""
     student_settings: tuple[Setting, ...] = (
@@ -264,16 +263,20 @@ def variants(name: str, generator: Generator, config: RealtimeConfig) -> list[Va
     has no ``with_options``. A few-step student (a generator whose ``reference`` is the
     model it was distilled from) sweeps ``student_settings`` after its reference at the
     baseline setting, stored under the reference's own name (``flow@euler-32``, the same
-    run as the reference's sweep), so its relative accuracy is against its teacher."""
+    run as the reference's sweep), so its relative accuracy is against its teacher.
+    A generator without a ``stream`` method skips the ``stream`` settings (a wrapper
+    such as ``flow-verified`` has no stream of its own)."""
     if not callable(getattr(generator, "with_options", None)):
         return [Variant(name, None, generator)]
+    streams = callable(getattr(generator, "stream", None))
     reference = getattr(generator, "reference", None)
     if reference is None:
-        return [Variant(f"{name}@{s.label}", s, _at(generator, s)) for s in config.settings]
+        return [Variant(f"{name}@{s.label}", s, _at(generator, s)) for s in config.settings
+                if streams or not s.stream]
     base = config.baseline
     return [Variant(f"{reference.name}@{base.label}", base, _at(reference, base)),
             *(Variant(f"{name}@{s.label}", s, _at(generator, s))
-              for s in config.student_settings)]
+              for s in config.student_settings if streams or not s.stream)]
 
 
 # ---------------------------------------------------------------- records

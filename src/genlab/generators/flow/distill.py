@@ -25,6 +25,7 @@ step instead of a batch of two.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import time
@@ -57,11 +58,17 @@ class DistillConfig:
     """Consistency distillation's grid: the teacher steps from ``t`` to ``t - 1/grid``."""
     huber_c: float = 0.00054
     """Pseudo-Huber constant per sqrt(dimension) (Song & Dhariwal, 2023)."""
+    target: str = "ema"
+    """Consistency distillation's target network: ``ema`` (the student's EMA weights, as
+    the target network of Song et al., 2023, and LCM) or ``student`` (the student under
+    stop gradient, Song & Dhariwal, 2023; it collapsed here at lr 2e-4, docs/results.md)."""
     train_steps: int = 2000
     """About 0.5 s a step on 2 cores (a teacher call on both branches, a student step and
     the rendering of a fresh batch)."""
     batch_size: int = 32
     lr: float = 2e-4
+    """Guidance distillation's rate; consistency distillation takes ``consistency_lr``."""
+    consistency_lr: float = 5e-5
     warmup_steps: int = 50
     ema_decay: float = 0.995
     checkpoint_every: int = 250
@@ -73,7 +80,10 @@ class DistillConfig:
                              f"{', '.join(METHODS)}." + suggest(self.method, METHODS))
         for name in ("grid", "train_steps", "batch_size", "checkpoint_every"):
             check_int(f"distill {name}", getattr(self, name))
-        if not (self.lr > 0 and self.guidance >= 1.0 and self.huber_c > 0):
+        if self.target not in ("ema", "student"):
+            raise InputError(f"distill target must be 'ema' or 'student', got {self.target!r}")
+        if not (self.lr > 0 and self.consistency_lr > 0 and self.guidance >= 1.0
+                and self.huber_c > 0):
             raise InputError("distill lr and huber_c must be > 0 and guidance >= 1, got "
                              f"{self.lr}, {self.huber_c}, {self.guidance}")
 
@@ -83,7 +93,10 @@ class DistillConfig:
                    checkpoint_every=2)
 
     def key(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+        d = asdict(self)
+        if self.method == "guidance":  # fields it does not read (and keys made before them)
+            del d["target"], d["consistency_lr"]
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def run_dir(teacher: Path, config: DistillConfig, cache_dir: Path) -> Path:
@@ -153,16 +166,19 @@ def guidance_loss(model: FlowModel, teacher: FlowModel, b: Batch, t: torch.Tenso
 
 
 def consistency_loss(model: FlowModel, teacher: FlowModel, b: Batch, k: torch.Tensor,
-                     config: DistillConfig) -> torch.Tensor:
+                     config: DistillConfig, target_model: FlowModel | None = None
+                     ) -> torch.Tensor:
     """Consistency distillation between grid points ``k / grid`` and ``(k - 1) / grid``
-    (``k`` in 1..grid, one per row)."""
+    (``k`` in 1..grid, one per row); the target is ``target_model`` (default: the
+    student itself) under stop gradient."""
+    target_model = model if target_model is None else target_model
     t = k.float() / config.grid
     s = (k.float() - 1.0) / config.grid
     tt, ss = t[:, None, None, None], s[:, None, None, None]
     x_t = (1.0 - tt) * b.x0 + tt * b.eps
     x_s = x_t + (ss - tt) * guided_velocity(teacher, x_t, t, b.ids, b.mask, config.guidance)
     with torch.no_grad():
-        target = x_s - ss * _velocity(model, x_s, s, b.ids, b.mask)
+        target = x_s - ss * _velocity(target_model, x_s, s, b.ids, b.mask)
     pred = x_t - tt * _velocity(model, x_t, t, b.ids, b.mask)
     d = float(np.prod(b.x0.shape[1:]))
     c = config.huber_c * d ** 0.5
@@ -178,18 +194,25 @@ def train_student(teacher_ckpt: Path, config: DistillConfig, folder: Path,
     """Fine-tune the teacher's EMA weights with ``config.method``'s loss into ``folder``
     (resuming from its checkpoints)."""
     teacher = checkpoint.load_model(teacher_ckpt, ema=True).eval().requires_grad_(False)
+    target = copy.deepcopy(teacher)  # holds the student's EMA weights, refreshed each step
 
-    def loss(model: FlowModel, step: int, g: torch.Generator) -> torch.Tensor:
+    def loss(model: FlowModel, step: int, g: torch.Generator, ema: Any) -> torch.Tensor:
         b = draw_batch(model, config, step, g)
         if config.method == "guidance":
             c = model.config
             t = torch.sigmoid(c.t_mean + c.t_std * torch.randn(config.batch_size, generator=g))
             return guidance_loss(model, teacher, b, t, config.guidance)
         k = torch.randint(1, config.grid + 1, (config.batch_size,), generator=g)
-        return consistency_loss(model, teacher, b, k, config)
+        if config.target == "student":
+            return consistency_loss(model, teacher, b, k, config)
+        with torch.no_grad():
+            for p, shadow in zip(target.parameters(), ema.shadow_params, strict=True):
+                p.copy_(shadow)
+        return consistency_loss(model, teacher, b, k, config, target)
 
+    lr = config.lr if config.method == "guidance" else config.consistency_lr
     return student.fine_tune(teacher_ckpt, folder, loss, student.Schedule(
-        config.train_steps, config.lr, config.warmup_steps, config.ema_decay,
+        config.train_steps, lr, config.warmup_steps, config.ema_decay,
         config.checkpoint_every, config.seed), label=f"{config.method} distillation",
         progress=progress)
 

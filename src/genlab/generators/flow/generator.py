@@ -194,11 +194,12 @@ class FlowGenerator:
         return new
 
     def stream(self, prompts: Sequence[str], seeds: Sequence[int], *,
-               boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> StreamResult:
+               boxes: Sequence[BoxList | None] | None = None, size: int = 32,
+               grounding: Sequence[Grounding | None] | None = None) -> StreamResult:
         """The same images as :meth:`generate`, made as a stream: one prompt enters per
         batched backbone call, up to ``steps`` in flight at staggered steps (stream
         batching, :mod:`.stream`); also each image's seconds in the pipeline."""
-        return stream.stream(self, prompts, seeds, boxes, size)
+        return stream.stream(self, prompts, seeds, boxes, size, grounding)
 
     # ------------------------------------------------------------ contract
 

@@ -225,7 +225,7 @@ def train_student(teacher_ckpt: Path, config: ReflowConfig, folder: Path,
     couples = load_couples(couples_folder, config, checkpoint.load_model(teacher_ckpt))
     n = couples.x0.shape[0]
 
-    def loss(model: FlowModel, _step: int, g: torch.Generator) -> torch.Tensor:
+    def loss(model: FlowModel, _step: int, g: torch.Generator, _ema: Any) -> torch.Tensor:
         index = torch.randint(0, n, (config.batch_size,), generator=g)
         return reflow_loss(model, couples, index, _times(config.batch_size, config,
                                                          model.config, g))

@@ -30,6 +30,7 @@ import torch
 
 from genlab.contracts import BoxList, Generation
 from genlab.errors import GenlabError, InputError
+from genlab.generators.flow.grounding import Grounding
 from genlab.generators.flow.objective import tensor_to_images
 from genlab.generators.flow.precision import precision
 from genlab.generators.flow.sampling import time_grid
@@ -59,23 +60,24 @@ class _Row:
 
 
 def stream(gen: FlowGenerator, prompts: Sequence[str], seeds: Sequence[int],
-           boxes: Sequence[BoxList | None] | None = None, size: int = 32) -> StreamResult:
-    """Generate ``prompts`` as a stream: one enters per backbone call (stream batch)."""
-    if gen.sampler != "euler" or gen.compose or gen.attention is not None \
-            or gen.config.grounding or gen.cache != 1:
-        raise InputError(f"stream batching needs the euler sampler and a plain text (+ boxes) "
-                         f"flow model without compose, attention guidance or feature caching; "
-                         f"got sampler={gen.sampler!r}, compose={gen.compose}, attention="
-                         f"{gen.attention is not None}, grounding={gen.config.grounding}, "
+           boxes: Sequence[BoxList | None] | None = None, size: int = 32,
+           grounding: Sequence[Grounding | None] | None = None) -> StreamResult:
+    """Generate ``prompts`` as a stream: one enters per backbone call (stream batch).
+    ``grounding``: a grounded model's plans, as for :meth:`FlowGenerator.generate`."""
+    if gen.sampler != "euler" or gen.compose or gen.attention is not None or gen.cache != 1:
+        raise InputError(f"stream batching needs the euler sampler, without compose, attention "
+                         f"guidance or feature caching; got sampler={gen.sampler!r}, compose="
+                         f"{gen.compose}, attention={gen.attention is not None}, "
                          f"cache={gen.cache}")
     boxes_ = gen._check(prompts, seeds, boxes, size)
+    plans = gen._plans(prompts, boxes_, grounding)
     torch.set_flush_denormal(True)
     model, ts, w = gen.model, time_grid(gen.steps), gen.guidance
     timings = {"text_encoding": 0.0, "backbone": 0.0, "sampler": 0.0}
     images: list[np.ndarray | None] = [None] * len(prompts)
     latency = [0.0] * len(prompts)
     flight: list[_Row] = []
-    cond: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]] = []
+    cond: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]] = []
     calls, nxt = 0, 0
     with torch.no_grad():
         while nxt < len(prompts) or flight:
@@ -83,7 +85,8 @@ def stream(gen: FlowGenerator, prompts: Sequence[str], seeds: Sequence[int],
                 t0 = time.perf_counter()
                 ids, mask = model.tokenizer.encode([prompts[nxt]], [boxes_[nxt]])
                 states, smask = model.encode(ids, mask)
-                cond.append((states, smask, model.box_maps(ids)))
+                cond.append((states, smask, model.box_maps(ids),
+                             None if plans is None else model.grounding_maps([plans[nxt]])))
                 flight.append(_Row(nxt, gen._noise([int(seeds[nxt])]), 0, t0))
                 nxt += 1
                 timings["text_encoding"] += time.perf_counter() - t0
@@ -94,9 +97,10 @@ def stream(gen: FlowGenerator, prompts: Sequence[str], seeds: Sequence[int],
             states = torch.cat([c[0] for c in cond])
             smask = torch.cat([c[1] for c in cond])
             maps = None if cond[0][2] is None else torch.cat([c[2] for c in cond])  # type: ignore[misc]
+            grounded = None if cond[0][3] is None else torch.cat([c[3] for c in cond])  # type: ignore[misc]
             tb = time.perf_counter()
             with precision(gen.dtype):
-                v = _velocity(gen, x, t, states, smask, maps, w).float()
+                v = _velocity(gen, x, t, states, smask, maps, grounded, w).float()
             backbone = time.perf_counter() - tb
             timings["backbone"] += backbone
             calls += 1
@@ -120,15 +124,18 @@ def stream(gen: FlowGenerator, prompts: Sequence[str], seeds: Sequence[int],
 
 
 def _velocity(gen: FlowGenerator, x: torch.Tensor, t: torch.Tensor, states: torch.Tensor,
-              smask: torch.Tensor, maps: torch.Tensor | None, w: float) -> torch.Tensor:
-    """The guided velocity of every in-flight row in one backbone call."""
+              smask: torch.Tensor, maps: torch.Tensor | None, grounded: torch.Tensor | None,
+              w: float) -> torch.Tensor:
+    """The guided velocity of every in-flight row in one backbone call (the null
+    condition has no boxes and no plan, as in ``generate``)."""
     model = gen.model
     if w == 1.0:
-        return model.velocity(x, t, states, smask, boxes=maps)
+        return model.velocity(x, t, states, smask, boxes=maps, grounding=grounded)
     n = x.shape[0]
     null_s, null_m = model.text.null_condition(n, states.shape[1])
     boxes = None if maps is None else torch.cat([maps, torch.zeros_like(maps)])
+    both = None if grounded is None else torch.cat([grounded, torch.zeros_like(grounded)])
     v = model.velocity(torch.cat([x, x]), torch.cat([t, t]), torch.cat([states, null_s]),
-                       torch.cat([smask, null_m]), boxes=boxes)
+                       torch.cat([smask, null_m]), boxes=boxes, grounding=both)
     v_c, v_u = v.chunk(2)
     return v_u + w * (v_c - v_u)

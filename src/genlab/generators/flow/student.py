@@ -23,8 +23,10 @@ from genlab.generators.flow import checkpoint
 from genlab.generators.flow.model import FlowModel
 from genlab.progress import bars
 
-Loss = Callable[[FlowModel, int, torch.Generator], torch.Tensor]
-"""``loss(model, step, noise_generator)``: the method's loss on one batch at ``step``."""
+Loss = Callable[[FlowModel, int, torch.Generator, EMAModel], torch.Tensor]
+"""``loss(model, step, noise_generator, ema)``: the method's loss on one batch at
+``step`` (``ema`` holds the student's EMA weights, a target network for methods that
+need one)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def fine_tune(teacher_ckpt: Path, folder: Path, loss: Loss, schedule: Schedule, 
     with bars(progress) as task:
         advance = task(label, schedule.train_steps, step)
         while step < schedule.train_steps:
-            value = loss(model, step, g)
+            value = loss(model, step, g, ema)
             opt.zero_grad(set_to_none=True)
             value.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
