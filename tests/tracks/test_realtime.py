@@ -75,6 +75,10 @@ def test_settings_are_checked_and_named() -> None:
         Setting("euler", 2, guidance=float("nan"))
     cached, streamed = Setting("ab2", 8, cache=2), Setting("euler", 4, 1.0, stream=True)
     assert (cached.label, streamed.label) == ("ab2-8-c2", "euler-4-w1-stream")
+    assert Setting("euler", 4, dtype="bfloat16").options()["dtype"] == "bfloat16"
+    assert Setting("euler", 4, dtype="bfloat16").label == "euler-4-bf16"
+    with pytest.raises(InputError, match="float16"):
+        Setting("euler", 4, dtype="float16")
     assert cached.options() == {"sampler": "ab2", "steps": 8, "cache": 2}
     assert streamed.options() == {"sampler": "euler", "steps": 4, "guidance": 1.0}
     # defaults stay out of the stored form, so runs stored before the fields keep their hash

@@ -20,7 +20,17 @@ optional ``with_options``) is scored as its own generator, ``<name>@<setting>``
   judge on a fixed subset of its ``dev`` prompts (and ``control_accuracy/<category>``);
 - ``relative_accuracy``: that accuracy divided by the baseline setting's (the
   first, 32 Euler steps by default), measured in the same run on the same prompts
-  and seeds, with a paired interval.
+  and seeds, with a paired interval;
+- ``speedup_p50``: the baseline's batch-1 p50 over the setting's, both timed in the
+  same process;
+- for a ``stream`` setting (stream batching), ``stream_latency_p50_ms`` (each image's
+  time in the pipeline) and ``stream_gain`` (the stream's images/s over serving it one
+  image at a time); its ``throughput_img_s`` is the stream's, one prompt entering per
+  call.
+
+Settings are samplers (Euler, Heun, AB2, diffusers' DPM-Solver++ and UniPC), step
+counts, guidance, feature caching (``cache``), the backbone's ``dtype`` and
+streaming; distilled students sweep ``student_settings`` against their teacher.
 
 Latency intervals resample the timed runs (:func:`genlab.stats.iid_bootstrap`);
 accuracy intervals resample prompts as in ``control``. A generator without
@@ -67,9 +77,8 @@ class Setting:
     ``guidance`` (None: the generator's own), feature caching every ``cache`` model
     evaluations (1: off; :mod:`genlab.generators.flow.feature_cache`), the backbone's
     ``dtype`` (``float32`` or ``bfloat16``; the generator refuses one its CPU cannot
-    run natively), and ``stream``
-    (the prompts go through the generator's ``stream`` method, one entering per
-    batched call: :mod:`genlab.generators.flow.stream`)."""
+    run natively), and ``stream`` (the prompts go through the generator's ``stream``
+    method, one entering per batched call: :mod:`genlab.generators.flow.stream`)."""
 
     sampler: str
     steps: int

@@ -8,6 +8,9 @@ noise at ``ts[0] == 1`` and ``ts`` is a decreasing grid ending at 0 (see
 :func:`time_grid`). ``callback`` is called after every step with a dict
 ``{"i", "t", "t_next", "x", "v"}``. The model-call count per step is in
 :data:`CALLS_PER_STEP` (what a latency table should divide by).
+
+Besides the hand-written ones, diffusers' multistep schedulers run on the same
+grid through :func:`diffusers_sampler` (``dpmpp-2m``, ``dpmpp-3m``, ``unipc``).
 """
 
 from __future__ import annotations
