@@ -175,6 +175,13 @@ def _flow_guidance_distilled(**kwargs: Any) -> Generator:
     return _distilled("guidance", "flow-guidance-distilled", 8, "ab2", **kwargs)
 
 
+def _flow_guidance_distilled_compiled(**kwargs: Any) -> Generator:
+    """``flow-guidance-distilled`` with its backbone through ``torch.compile`` (the
+    smoke profile stays eager, as ``flow-reflow-compiled``'s does)."""
+    return _distilled("guidance", "flow-guidance-distilled-compiled", 8, "ab2",
+                      compile=kwargs.get("profile", "default") != "smoke", **kwargs)
+
+
 def _flow_consistency(**kwargs: Any) -> Generator:
     """A consistency-distilled student of ``flow`` on its guided ODE (Song et al., 2023;
     Luo et al., 2023, LCM; issue 4): 4 Euler steps at guidance 1. Made and cached on
@@ -208,6 +215,7 @@ GENERATORS.register("flow-counting", _flow_counting)
 GENERATORS.register("flow-reflow", _flow_reflow)
 GENERATORS.register("flow-reflow-compiled", _flow_reflow_compiled)
 GENERATORS.register("flow-guidance-distilled", _flow_guidance_distilled)
+GENERATORS.register("flow-guidance-distilled-compiled", _flow_guidance_distilled_compiled)
 GENERATORS.register("flow-consistency", _flow_consistency)
 
 

@@ -159,7 +159,7 @@ class RealtimeConfig:
     """Settings swept on a generator with ``with_options``; the first is the baseline
     of ``relative_accuracy``."""
     student_settings: tuple[Setting, ...] = (
-        *_settings((("euler", (1, 2, 3, 4, 8)), ("ab2", (8,)))),
+        *_settings((("euler", (1, 2, 3, 4, 8)), ("ab2", (5, 6, 7, 8)))),
         Setting("euler", 2, stream=True), Setting("euler", 4, stream=True))
     """Settings swept on a student (a generator with a ``reference``, the model it was
     distilled from: few-step students and the guidance-distilled model, whose 8 steps

@@ -63,8 +63,8 @@ class DistillConfig:
     the target network of Song et al., 2023, and LCM) or ``student`` (the student under
     stop gradient, Song & Dhariwal, 2023; it collapsed here at lr 2e-4, docs/results.md)."""
     train_steps: int = 2000
-    """About 0.5 s a step on 2 cores (a teacher call on both branches, a student step and
-    the rendering of a fresh batch)."""
+    """1,269-1,654 s for 2,000 steps on 2 cores shared with other jobs (a teacher call on
+    both branches, a student step and the rendering of a fresh batch each step)."""
     batch_size: int = 32
     lr: float = 2e-4
     """Guidance distillation's rate; consistency distillation takes ``consistency_lr``."""
