@@ -20,6 +20,7 @@ Record = Mapping[str, Any]  # {generator, category, value, ci_low, ci_high, n}
 _PALETTE = ("#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
             "#aec7e8", "#ffbb78", "#c5b0d5", "#c49c94")
 _CONTROL_COLOURS = ("#2ca02c", "#7f7f7f", "#d62728", "#c7c7c7")
+_MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
 def colours(generators: Sequence[str], controls: Sequence[str]) -> dict[str, str]:
@@ -114,30 +115,32 @@ def pareto(points: Sequence[tuple[float, float]]) -> list[int]:
 def frontier_chart(latency: Mapping[str, Record], accuracy: Mapping[str, Record],
                    groups: Mapping[str, str], title: str,
                    targets: Mapping[str, float] | None = None) -> bytes | None:
-    """Accuracy (95% CI) against batch-1 p50 latency (log scale, 95% CI), one marker
-    colour per group (a generator's sampler family), the Pareto frontier as a line and
-    each of ``targets`` (label -> accuracy) as a horizontal line; ``None`` when no
-    generator has both figures."""
+    """Accuracy (95% CI) against batch-1 p50 latency (log scale, 95% CI), one colour and
+    marker per group (a generator's sampler family), the Pareto frontier as a line with
+    its settings named, and each of ``targets`` (label -> accuracy) as a horizontal
+    line; the legend sits below the plot. ``None`` when no generator has both figures."""
     names = [g for g in latency if g in accuracy]
     if not names:
         return None
-    fig = Figure(figsize=(7.5, 4.2))
+    group_names = list(dict.fromkeys(groups.get(g, g) for g in names))
+    legend_rows = -(-(len(group_names) + 2 + len(targets or {})) // 3)
+    fig = Figure(figsize=(10.0, 5.0 + 0.22 * legend_rows))
     ax = fig.add_subplot()
-    palette = {grp: _PALETTE[i % len(_PALETTE)]
-               for i, grp in enumerate(dict.fromkeys(groups.get(g, g) for g in names))}
-    for grp, colour in palette.items():
+    # colour and marker together: unique for up to len(_PALETTE) x len(_MARKERS) groups
+    style = {grp: (_PALETTE[i % len(_PALETTE)], _MARKERS[(i // len(_PALETTE)) % len(_MARKERS)])
+             for i, grp in enumerate(group_names)}
+    for grp, (colour, marker) in style.items():
         members = [g for g in names if groups.get(g, g) == grp]
         x, xerr = _errors([latency[g] for g in members])
         y, yerr = _errors([accuracy[g] for g in members])
-        ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt="o", capsize=2, color=colour, label=grp,
+        ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt=marker, capsize=2, color=colour, label=grp,
                     elinewidth=0.8)
-        for g, xi, yi in zip(members, x, y, strict=True):
-            ax.annotate(g.split("@", 1)[-1], (xi, yi), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
     pts = [(latency[g]["value"], accuracy[g]["value"]) for g in names]
     front = pareto(pts)
     ax.plot([pts[i][0] for i in front], [pts[i][1] for i in front], "--", color="#444",
             linewidth=1, label="Pareto frontier", drawstyle="steps-post")
+    for i in front:  # only the frontier is named on the plot: the rest is in the table
+        ax.annotate(names[i], pts[i], fontsize=7, xytext=(3, -9), textcoords="offset points")
     ax.set_xscale("log")
     ax.axvline(33.0, color="#cf222e", linewidth=0.8, linestyle=":", label="33 ms (real time)")
     ax.set_xlabel("batch-1 latency, p50 (ms, log scale)")
@@ -148,7 +151,7 @@ def frontier_chart(latency: Mapping[str, Record], accuracy: Mapping[str, Record]
     ax.set_ylim(-0.03, min(1.05, top + 0.1))  # zoomed to the data: differences are small
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
     fig.tight_layout()
     return _png(fig)
 
