@@ -119,7 +119,8 @@ def _row_table(track: str, recs: list[dict[str, Any]],
                columns: Sequence[tuple[str, str]]) -> None:
     index = {(r["generator"], r["category"]): r for r in recs}
     table = Table(title=f"{track} (95% CI)")
-    table.add_column("generator")
+    # the whole name, folded if it must be: settings differ only in their tails
+    table.add_column("generator", overflow="fold", min_width=12)
     for _, header in columns:
         table.add_column(header, justify="right")
     for g in dict.fromkeys(r["generator"] for r in recs):
