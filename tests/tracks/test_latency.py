@@ -12,7 +12,7 @@ import pytest
 from genlab import catalog
 from genlab.contracts import Generation
 from genlab.errors import InputError
-from genlab.tracks.latency import TOTAL, profile_latency
+from genlab.tracks.latency import TOTAL, profile_interleaved, profile_latency
 
 
 class SleepyGenerator:
@@ -80,3 +80,25 @@ def test_prompts_must_be_a_non_empty_list() -> None:
     for bad in ([], "a red circle"):
         with pytest.raises(InputError, match="non-empty sequence of strings"):
             profile_latency(SleepyGenerator(), bad)
+
+
+def test_interleaved_profiles_call_round_robin() -> None:
+    """Call i of every generator runs before call i + 1 of any, on the same seeds; each
+    profile holds its own generator's runs."""
+    log: list[tuple[str, int]] = []
+
+    class Named(SleepyGenerator):
+        def __init__(self, name: str, scale: int) -> None:
+            super().__init__()
+            self.name, self.scale = name, scale
+
+        def generate(self, prompts: Sequence[str], seeds: Sequence[int], **kw: Any) -> Generation:
+            log.append((self.name, seeds[0]))
+            return super().generate(list(prompts) * self.scale, list(seeds) * self.scale)
+
+    fast, slow = Named("fast", 1), Named("slow", 3)
+    p_fast, p_slow = profile_interleaved([fast, slow], ["a red circle"], runs=6, warmup=2)
+    assert log == [(g, i) for i in range(8) for g in ("fast", "slow")]
+    assert p_fast.runs == p_slow.runs == 6 and len(p_slow.total.ms) == 6
+    assert p_slow.stage("backbone").p50_ms == pytest.approx(3 * p_fast.stage("backbone").p50_ms)
+    assert p_slow.total.p50_ms > p_fast.total.p50_ms

@@ -129,9 +129,20 @@ def profile_latency(generator: Generator, prompts: Sequence[str], *, batch: int 
                     runs: int = 100, warmup: int = 5, size: int = 32) -> LatencyProfile:
     """Time ``generator`` on ``batch`` prompts per call (cycling through ``prompts``,
     seed = the call's index), ``warmup`` untimed calls then ``runs`` timed ones."""
+    return profile_interleaved([generator], prompts, batch=batch, runs=runs, warmup=warmup,
+                               size=size)[0]
+
+
+def profile_interleaved(generators: Sequence[Generator], prompts: Sequence[str], *,
+                        batch: int = 1, runs: int = 100, warmup: int = 5, size: int = 32
+                        ) -> list[LatencyProfile]:
+    """:func:`profile_latency` of several generators at once, round robin: call ``i``
+    of every generator (the same prompts and seeds) runs before call ``i + 1`` of any,
+    so a slow or fast spell of the machine falls on all of them alike and their
+    ratios hold. The peak memory is the process's over the whole block (shared)."""
     _check(prompts, batch, runs, warmup)
 
-    def call(i: int) -> tuple[float, dict[str, float]]:
+    def call(generator: Generator, i: int) -> tuple[float, dict[str, float]]:
         chosen = [prompts[(i * batch + j) % len(prompts)] for j in range(batch)]
         seeds = [i * batch + j for j in range(batch)]
         t = time.perf_counter()
@@ -139,19 +150,25 @@ def profile_latency(generator: Generator, prompts: Sequence[str], *, batch: int 
         return time.perf_counter() - t, dict(out.timings)
 
     for i in range(warmup):
-        call(i)
-    totals: list[float] = []
-    per_stage: dict[str, list[float]] = {}
+        for generator in generators:
+            call(generator, i)
+    totals: list[list[float]] = [[] for _ in generators]
+    per_stage: list[dict[str, list[float]]] = [{} for _ in generators]
     with _PeakRSS() as mem:
         for i in range(warmup, warmup + runs):
-            seconds, timings = call(i)
-            totals.append(seconds)
-            for name, value in timings.items():
-                per_stage.setdefault(name, []).append(value)
-    # A stage reported by only some calls (e.g. planning of layout prompts) counts
-    # 0 in the others, so every stage's percentiles are over all the runs.
-    stages = tuple(_stat(n, v + [0.0] * (runs - len(v))) for n, v in per_stage.items())
+            for k, generator in enumerate(generators):
+                seconds, timings = call(generator, i)
+                totals[k].append(seconds)
+                for name, value in timings.items():
+                    per_stage[k].setdefault(name, []).append(value)
     mb = 1024.0 ** 2
-    return LatencyProfile(batch=batch, runs=runs, warmup=warmup, total=_stat(TOTAL, totals),
-                          stages=stages, stages_reported=bool(stages),
-                          peak_rss_mb=mem.peak / mb, rss_increase_mb=(mem.peak - mem.before) / mb)
+    out = []
+    for k in range(len(generators)):
+        # A stage reported by only some calls (e.g. planning of layout prompts) counts
+        # 0 in the others, so every stage's percentiles are over all the runs.
+        stages = tuple(_stat(n, v + [0.0] * (runs - len(v))) for n, v in per_stage[k].items())
+        out.append(LatencyProfile(batch=batch, runs=runs, warmup=warmup,
+                                  total=_stat(TOTAL, totals[k]), stages=stages,
+                                  stages_reported=bool(stages), peak_rss_mb=mem.peak / mb,
+                                  rss_increase_mb=(mem.peak - mem.before) / mb))
+    return out

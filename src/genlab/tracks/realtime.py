@@ -32,6 +32,10 @@ Settings are samplers (Euler, Heun, AB2, diffusers' DPM-Solver++ and UniPC), ste
 counts, guidance, feature caching (``cache``), the backbone's ``dtype`` and
 streaming; distilled students sweep ``student_settings`` against their teacher.
 
+The batch-1 calls of a sweep's unfinished settings (and of its baseline) are timed
+interleaved, round robin (:func:`genlab.tracks.latency.profile_interleaved`): this
+machine's speed drifts by tens of percent over minutes, and timed one after another
+the settings' ratios carried that drift (docs/results.md, session 11).
 Latency intervals resample the timed runs (:func:`genlab.stats.iid_bootstrap`);
 accuracy intervals resample prompts as in ``control``. A generator without
 ``with_options`` (a control, a renderer) is one setting under its own name, with
@@ -62,12 +66,12 @@ from genlab.stats import (
 )
 from genlab.store import Store
 from genlab.tracks import control
-from genlab.tracks.latency import LatencyProfile, profile_latency
+from genlab.tracks.latency import LatencyProfile, profile_interleaved, profile_latency
 from genlab.tracks.scorecard import Scorecard, ScoreRecord
 from genlab.tracks.scoring import category_parts, derive_seed, score_split
 
 NAME = "realtime"
-VERSION = "1.0"
+VERSION = "1.1"  # 1.1: batch-1 latency timed interleaved across a sweep's settings
 QUALITY_SPLIT = "dev"  # the public split: a frontier is for choosing settings
 
 
@@ -456,49 +460,79 @@ class RealtimeTrack:
                              f"the quality config has only {config.quality.categories!r}")
         all_variants = variants(generator_name, generator, config)
         base = _Baseline(all_variants[0], config, prompts, progress)
-        records: list[ScoreRecord] = []
-        run_ids = []
+        # 1. quality of every unfinished setting (stored per batch: resumable)
+        run_ids, pending = [], []
         for variant in all_variants:
-            run_ids.append(self._one(variant, todo, prompts, config, judge, store, profile,
-                                     fresh, base, progress))
-            records.extend(Scorecard.from_store(store, run_ids[-1]).records)
+            run_id, done = self._quality(variant, todo, config, judge, store, profile, fresh,
+                                         base, progress)
+            run_ids.append(run_id)
+            if not done:
+                pending.append((variant, run_id))
+        # 2. batch-1 latency of the unfinished settings, and of the baseline when they need
+        # its times, interleaved: round robin, so that drift falls on all of them alike
+        if pending:
+            timed = [v for v, _ in pending]
+            if base.variant not in timed:
+                timed.append(base.variant)
+            with bars(progress) as task:
+                advance = task(f"{NAME} · latency, {len(timed)} settings interleaved",
+                               (config.warmup + config.latency_runs) * len(timed))
+                singles = profile_interleaved(
+                    [_Counted(v.generator, advance) for v in timed], prompts, batch=1,
+                    runs=config.latency_runs, warmup=config.warmup, size=config.quality.size)
+            single_of = {id(v): p for v, p in zip(timed, singles, strict=True)}
+            base.ms = single_of[id(base.variant)].total.ms
+            # 3. throughput and the records of each
+            for variant, run_id in pending:
+                self._finish(variant, run_id, single_of[id(variant)], prompts, config, store,
+                             base, progress)
+        records: list[ScoreRecord] = []
+        for run_id in run_ids:
+            records.extend(Scorecard.from_store(store, run_id).records)
         return Scorecard(NAME, generator_name, run_ids[0], tuple(records))
 
-    def _one(self, variant: Variant, todo: Sequence[control.Item], prompts: Sequence[str],
-             config: RealtimeConfig, judge: Judge, store: Store, profile: str, fresh: bool,
-             base: _Baseline, progress: bool) -> int:
+    def _quality(self, variant: Variant, todo: Sequence[control.Item], config: RealtimeConfig,
+                 judge: Judge, store: Store, profile: str, fresh: bool, base: _Baseline,
+                 progress: bool) -> tuple[int, bool]:
+        """The setting's run and whether it was complete; judges its missing images."""
         resolved = self.resolved_config(config, variant, todo, judge)
         run = store.start_run(track=NAME, track_version=VERSION, generator=variant.label,
                               profile=profile, config=resolved, judge=judge.name,
                               judge_version=judge.version, fresh=fresh)
-        is_base = variant is base.variant
         if run.status == "complete":
-            if is_base:
+            if variant is base.variant:
                 base.samples = store.samples(run.id)
-            return run.id
+            return run.id, True
         q = config.quality
         done = store.done_keys(run.id)
-        pending = [it for it in todo if it.key not in done]
-        batches = [pending[lo:lo + q.batch_size] for lo in range(0, len(pending), q.batch_size)]
+        missing = [it for it in todo if it.key not in done]
+        batches = [missing[lo:lo + q.batch_size] for lo in range(0, len(missing), q.batch_size)]
         with bars(progress) as task:
             advance = task(f"{NAME} · {variant.label} · quality", len(batches))
             for batch in batches:
                 rows, images = control.judge_batch(batch, variant.generator, judge, q.size)
                 store.add_samples(run.id, rows, images)
                 advance()
-            single = _time(variant, prompts, config, task, batch=1)
-            streamed = variant.generator if isinstance(variant.generator, Streamed) else None
+        if variant is base.variant:
+            base.samples = store.samples(run.id)
+        return run.id, False
+
+    def _finish(self, variant: Variant, run_id: int, single: LatencyProfile,
+                prompts: Sequence[str], config: RealtimeConfig, store: Store, base: _Baseline,
+                progress: bool) -> None:
+        """Throughput, then every record of the setting, written with its completion."""
+        q = config.quality
+        with bars(progress) as task:
             batched = _time(variant, prompts, config, task, batch=config.throughput_batch)
-        samples = store.samples(run.id)
+        samples = store.samples(run_id)
         recs = [*latency_records(variant.label, single, batched, variant.setting,
                                  resamples=config.resamples, seed=config.seed)]
-        if streamed is not None:  # the timed calls' images (the warm-up call's left out)
-            timed = streamed.latency_s[-batched.runs * batched.batch:]
+        if isinstance(variant.generator, Streamed):  # the timed calls' images (no warm-up)
+            timed = variant.generator.latency_s[-batched.runs * batched.batch:]
             recs += stream_records(variant.label, single, batched, timed,
                                    resamples=config.resamples, seed=config.seed)
         if variant.setting is not None:
-            if is_base:  # the baseline against itself: 1 exactly, a check of the pairing
-                base.samples, base.ms = samples, single.total.ms
+            # the baseline against itself: 1 exactly, a check of the pairing
             recs += [*accuracy_records(variant.label, samples, base.samples, q,
                                        resamples=config.resamples, seed=config.seed),
                      speedup_record(variant.label, base.latency_ms(), single.total.ms,
@@ -506,9 +540,8 @@ class RealtimeTrack:
         else:
             recs += accuracy_records(variant.label, samples, None, q,
                                      resamples=config.resamples, seed=config.seed)
-        store.finish_run(run.id, [{k: v for k, v in r.as_dict().items()
+        store.finish_run(run_id, [{k: v for k, v in r.as_dict().items()
                                    if k not in ("track", "generator")} for r in recs])
-        return run.id
 
     @staticmethod
     def resolved_config(config: RealtimeConfig, variant: Variant, todo: Sequence[control.Item],
