@@ -83,8 +83,9 @@ def test_prompts_must_be_a_non_empty_list() -> None:
 
 
 def test_interleaved_profiles_call_round_robin() -> None:
-    """Call i of every generator runs before call i + 1 of any, on the same seeds; each
-    profile holds its own generator's runs."""
+    """After each one's warm-up, blocks of calls take turns (block 1: call i of every
+    generator before call i + 1 of any), on the same seeds; each profile holds its own
+    generator's runs."""
     log: list[tuple[str, int]] = []
 
     class Named(SleepyGenerator):
@@ -98,7 +99,12 @@ def test_interleaved_profiles_call_round_robin() -> None:
 
     fast, slow = Named("fast", 1), Named("slow", 3)
     p_fast, p_slow = profile_interleaved([fast, slow], ["a red circle"], runs=6, warmup=2)
-    assert log == [(g, i) for i in range(8) for g in ("fast", "slow")]
+    warm = [(g, i) for g in ("fast", "slow") for i in range(2)]
+    assert log == warm + [(g, i) for i in range(2, 8) for g in ("fast", "slow")]
+    log.clear()
+    profile_interleaved([fast, slow], ["a red circle"], runs=5, warmup=2, block=2)
+    assert log[4:] == [("fast", 2), ("fast", 3), ("slow", 2), ("slow", 3), ("fast", 4),
+                       ("fast", 5), ("slow", 4), ("slow", 5), ("fast", 6), ("slow", 6)]
     assert p_fast.runs == p_slow.runs == 6 and len(p_slow.total.ms) == 6
     assert p_slow.stage("backbone").p50_ms == pytest.approx(3 * p_fast.stage("backbone").p50_ms)
     assert p_slow.total.p50_ms > p_fast.total.p50_ms

@@ -130,17 +130,21 @@ def profile_latency(generator: Generator, prompts: Sequence[str], *, batch: int 
     """Time ``generator`` on ``batch`` prompts per call (cycling through ``prompts``,
     seed = the call's index), ``warmup`` untimed calls then ``runs`` timed ones."""
     return profile_interleaved([generator], prompts, batch=batch, runs=runs, warmup=warmup,
-                               size=size)[0]
+                               size=size, block=runs)[0]
 
 
 def profile_interleaved(generators: Sequence[Generator], prompts: Sequence[str], *,
-                        batch: int = 1, runs: int = 100, warmup: int = 5, size: int = 32
-                        ) -> list[LatencyProfile]:
-    """:func:`profile_latency` of several generators at once, round robin: call ``i``
-    of every generator (the same prompts and seeds) runs before call ``i + 1`` of any,
-    so a slow or fast spell of the machine falls on all of them alike and their
-    ratios hold. The peak memory is the process's over the whole block (shared)."""
+                        batch: int = 1, runs: int = 100, warmup: int = 5, size: int = 32,
+                        block: int = 1) -> list[LatencyProfile]:
+    """:func:`profile_latency` of several generators at once, in blocks round robin:
+    each generator's warm-up calls, then ``block`` consecutive timed calls of each
+    generator in turn until each has ``runs`` (the same prompts and seeds for all), so
+    a slow or fast spell of the machine falls on all of them alike and their ratios
+    hold. ``block`` > 1 keeps a generator's caches warm within its block (alternating
+    every call between models measured each of them cold); ``block`` >= ``runs`` is
+    one generator after another. The peak memory is the process's over all of it."""
     _check(prompts, batch, runs, warmup)
+    check_int("block", block, 1)
 
     def call(generator: Generator, i: int) -> tuple[float, dict[str, float]]:
         chosen = [prompts[(i * batch + j) % len(prompts)] for j in range(batch)]
@@ -149,18 +153,19 @@ def profile_interleaved(generators: Sequence[Generator], prompts: Sequence[str],
         out = generator.generate(chosen, seeds, size=size)
         return time.perf_counter() - t, dict(out.timings)
 
-    for i in range(warmup):
-        for generator in generators:
+    for generator in generators:
+        for i in range(warmup):
             call(generator, i)
     totals: list[list[float]] = [[] for _ in generators]
     per_stage: list[dict[str, list[float]]] = [{} for _ in generators]
     with _PeakRSS() as mem:
-        for i in range(warmup, warmup + runs):
+        for lo in range(warmup, warmup + runs, block):
             for k, generator in enumerate(generators):
-                seconds, timings = call(generator, i)
-                totals[k].append(seconds)
-                for name, value in timings.items():
-                    per_stage[k].setdefault(name, []).append(value)
+                for i in range(lo, min(lo + block, warmup + runs)):
+                    seconds, timings = call(generator, i)
+                    totals[k].append(seconds)
+                    for name, value in timings.items():
+                        per_stage[k].setdefault(name, []).append(value)
     mb = 1024.0 ** 2
     out = []
     for k in range(len(generators)):

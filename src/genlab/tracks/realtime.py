@@ -33,9 +33,11 @@ counts, guidance, feature caching (``cache``), the backbone's ``dtype`` and
 streaming; distilled students sweep ``student_settings`` against their teacher.
 
 The batch-1 calls of a sweep's unfinished settings (and of its baseline) are timed
-interleaved, round robin (:func:`genlab.tracks.latency.profile_interleaved`): this
-machine's speed drifts by tens of percent over minutes, and timed one after another
-the settings' ratios carried that drift (docs/results.md, session 11).
+in blocks of ``latency_block`` consecutive calls, round robin over the settings
+(:func:`genlab.tracks.latency.profile_interleaved`): this machine's speed drifts by
+tens of percent over minutes, and timed one after another the settings' ratios
+carried that drift; alternating every call instead measured each model with cold
+caches (docs/results.md, session 11).
 Latency intervals resample the timed runs (:func:`genlab.stats.iid_bootstrap`);
 accuracy intervals resample prompts as in ``control``. A generator without
 ``with_options`` (a control, a renderer) is one setting under its own name, with
@@ -71,7 +73,7 @@ from genlab.tracks.scorecard import Scorecard, ScoreRecord
 from genlab.tracks.scoring import category_parts, derive_seed, score_split
 
 NAME = "realtime"
-VERSION = "1.1"  # 1.1: batch-1 latency timed interleaved across a sweep's settings
+VERSION = "1.2"  # 1.2: batch-1 latency timed in blocks of 10 calls, round robin over a sweep
 QUALITY_SPLIT = "dev"  # the public split: a frontier is for choosing settings
 
 
@@ -176,6 +178,8 @@ class RealtimeConfig:
     """Timed batch-1 calls (the issue asks for >= 100)."""
     warmup: int = 5
     """Untimed calls before the timed ones."""
+    latency_block: int = 10
+    """Consecutive timed batch-1 calls of one setting before the next setting's turn."""
     throughput_batch: int = 64
     """Images per call when measuring throughput."""
     throughput_runs: int = 3
@@ -197,7 +201,7 @@ class RealtimeConfig:
             raise InputError(f"realtime measures accuracy on the {QUALITY_SPLIT!r} split only, "
                              f"got splits {self.quality.splits!r}")
         for name, low in (("latency_runs", 1), ("warmup", 0), ("throughput_batch", 1),
-                          ("throughput_runs", 1)):
+                          ("throughput_runs", 1), ("latency_block", 1)):
             check_int(name, getattr(self, name), low)
 
     @property
@@ -479,7 +483,8 @@ class RealtimeTrack:
                                (config.warmup + config.latency_runs) * len(timed))
                 singles = profile_interleaved(
                     [_Counted(v.generator, advance) for v in timed], prompts, batch=1,
-                    runs=config.latency_runs, warmup=config.warmup, size=config.quality.size)
+                    runs=config.latency_runs, warmup=config.warmup, size=config.quality.size,
+                    block=config.latency_block)
             single_of = {id(v): p for v, p in zip(timed, singles, strict=True)}
             base.ms = single_of[id(base.variant)].total.ms
             # 3. throughput and the records of each
