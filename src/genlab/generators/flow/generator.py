@@ -78,9 +78,10 @@ class FlowGenerator:
 
     def compile_backbone(self) -> None:
         """``torch.compile`` the backbone of this generator's model (and of every
-        ``with_options`` copy, which share it). The first call at each new batch shape
-        compiles (about a minute on 2 cores, cached on disk by inductor); images are those
-        of the eager model up to float rounding (bench/bench_levers.py measures both)."""
+        ``with_options`` copy, which share it), specialised to each batch size it meets.
+        The first call at each new batch shape compiles (about a minute on 2 cores, cached
+        on disk by inductor); images are those of the eager model up to float rounding
+        (bench/bench_levers.py measures both)."""
         if self.attention is not None:
             raise InputError("compile: attention guidance hooks the backbone's attention "
                              "modules, which a compiled graph bypasses")
@@ -88,7 +89,11 @@ class FlowGenerator:
             raise InputError("compile: feature caching swaps the backbone's deep blocks per "
                              "call, which a compiled graph would bake in; use cache=1")
         if not self.compiled:
-            self.model.unet = torch.compile(self.model.unet)  # type: ignore[assignment,call-overload]
+            # Static shapes: one graph per batch size met (batch 1, a stream's 1..k rows,
+            # 64), rather than dynamo's recompilation with a dynamic batch dimension at the
+            # second size; no difference in batch-1 latency was measured (session 11).
+            self.model.unet = torch.compile(  # type: ignore[assignment,call-overload]
+                self.model.unet, dynamic=False)
 
     @property
     def compiled(self) -> bool:
