@@ -23,7 +23,7 @@ from bench_reflow import accuracy
 from genlab import paths
 from genlab.generators.flow.distill import DistillConfig, load_student, run_dir
 from genlab.generators.flow.entry import load_flow
-from genlab.tracks.realtime import RealtimeConfig
+from genlab.tracks.realtime_settings import RealtimeConfig
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from typing import Any
 from genlab import catalog
 from genlab.stats import iid_bootstrap, ratio_of_medians_bootstrap
 from genlab.tracks import control
-from genlab.tracks.realtime import RealtimeConfig
+from genlab.tracks.realtime_settings import RealtimeConfig
 
 
 def _setting(spec: str) -> tuple[str, dict[str, Any]]:

@@ -25,7 +25,7 @@ from genlab import paths
 from genlab.generators.flow.entry import load_flow
 from genlab.generators.flow.reflow import ReflowConfig, load_student, run_dir
 from genlab.tracks import control
-from genlab.tracks.realtime import QUALITY_SPLIT, RealtimeConfig
+from genlab.tracks.realtime_settings import QUALITY_SPLIT, RealtimeConfig
 from genlab.tracks.scoring import score_split
 
 

@@ -13,7 +13,7 @@ from genlab.catalog import CONTROLS
 from genlab.report import plots
 from genlab.report.html import _cell, _data_uri, _ordered_generators, _run_meta
 from genlab.store import RunInfo, Store
-from genlab.tracks.realtime import Setting
+from genlab.tracks.realtime_settings import Setting
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("latency_p50_ms", "p50 ms"), ("latency_p95_ms", "p95 ms"),

@@ -51,14 +51,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
-
 import genlab.machine
 from genlab.contracts import BoxList, Generation, Generator, Judge, identity, with_options
-from genlab.errors import InputError, UnknownNameError, check_int, suggest
-from genlab.generators.flow.feature_cache import check_interval
-from genlab.generators.flow.precision import DTYPES
-from genlab.generators.flow.sampling import CALLS_PER_STEP, get_sampler, time_grid
+from genlab.errors import InputError
 from genlab.progress import Task, bars
 from genlab.stats import (
     Estimate,
@@ -69,172 +64,12 @@ from genlab.stats import (
 from genlab.store import Store
 from genlab.tracks import control
 from genlab.tracks.latency import LatencyProfile, profile_interleaved, profile_latency
+from genlab.tracks.realtime_settings import QUALITY_SPLIT, RealtimeConfig, Setting, config_for
 from genlab.tracks.scorecard import Scorecard, ScoreRecord
 from genlab.tracks.scoring import category_parts, derive_seed, score_split
 
 NAME = "realtime"
 VERSION = "1.2"  # 1.2: batch-1 latency timed in blocks of 10 calls, round robin over a sweep
-QUALITY_SPLIT = "dev"  # the public split: a frontier is for choosing settings
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One way to sample a generator: ``sampler`` at ``steps`` steps, guidance
-    ``guidance`` (None: the generator's own), feature caching every ``cache`` model
-    evaluations (1: off; :mod:`genlab.generators.flow.feature_cache`), the backbone's
-    ``dtype`` (``float32`` or ``bfloat16``; the generator refuses one its CPU cannot
-    run natively), and ``stream`` (the prompts go through the generator's ``stream``
-    method, one entering per batched call: :mod:`genlab.generators.flow.stream`)."""
-
-    sampler: str
-    steps: int
-    guidance: float | None = None
-    cache: int = 1
-    stream: bool = False
-    dtype: str = "float32"
-
-    def __post_init__(self) -> None:
-        get_sampler(self.sampler)  # UnknownNameError with close matches
-        time_grid(self.steps)  # InputError unless an int >= 1
-        if self.guidance is not None and (isinstance(self.guidance, bool)
-                                          or not isinstance(self.guidance, (int, float))
-                                          or not np.isfinite(self.guidance)):
-            raise InputError(f"setting guidance must be a finite number or None, "
-                             f"got {self.guidance!r}")
-        check_interval(self.cache)
-        if self.dtype not in DTYPES:
-            raise InputError(f"unknown setting dtype {self.dtype!r}; accepted: "
-                             f"{', '.join(DTYPES)}")
-        if not isinstance(self.stream, bool):
-            raise InputError(f"setting stream must be true or false, got {self.stream!r}")
-        if self.stream and (self.sampler != "euler" or self.cache != 1):
-            raise InputError(f"a stream setting takes the euler sampler without feature "
-                             f"caching; got sampler {self.sampler!r}, cache {self.cache}")
-
-    @property
-    def label(self) -> str:
-        """``euler-8``; ``-w1`` at guidance 1, ``-c2`` with feature caching every 2
-        evaluations, ``-stream`` streamed: ``euler-4-w1-stream``."""
-        return (f"{self.sampler}-{self.steps}"
-                + ("" if self.guidance is None else f"-w{self.guidance:g}")
-                + ("" if self.cache == 1 else f"-c{self.cache}")
-                + ("" if self.dtype == "float32" else "-bf16")
-                + ("-stream" if self.stream else ""))
-
-    @property
-    def nfe(self) -> int:
-        """Model evaluations per image: steps x the sampler's calls per step (a cached
-        evaluation counts as one: it is a cheaper one)."""
-        return self.steps * CALLS_PER_STEP[self.sampler]
-
-    def options(self) -> dict[str, Any]:
-        """The generator's ``with_options`` for this setting (``stream`` is not one:
-        the track streams through the generator's ``stream`` method)."""
-        out: dict[str, Any] = {"sampler": self.sampler, "steps": self.steps}
-        if self.guidance is not None:
-            out["guidance"] = float(self.guidance)
-        if self.cache != 1:
-            out["cache"] = self.cache
-        if self.dtype != "float32":
-            out["dtype"] = self.dtype
-        return out
-
-    def as_dict(self) -> dict[str, Any]:
-        """The stored form: fields at their defaults left out, so that runs stored before
-        a field existed keep their identity."""
-        d = asdict(self)
-        for name, default in (("cache", 1), ("stream", False), ("dtype", "float32")):
-            if d[name] == default:
-                del d[name]
-        return d
-
-
-def _settings(spec: Sequence[tuple[str, Sequence[int]]], **kw: Any) -> tuple[Setting, ...]:
-    return tuple(Setting(sampler, s, **kw) for sampler, steps in spec for s in steps)
-
-
-@dataclass(frozen=True)
-class RealtimeConfig:
-    """The protocol of one ``realtime`` evaluation; stored, resolved, with every run."""
-
-    settings: tuple[Setting, ...] = (
-        *_settings((("euler", (32, 16, 8, 4, 2, 1)), ("heun", (4, 2, 1)), ("ab2", (8, 4, 2)),
-                    ("dpmpp-2m", (8, 4)), ("unipc", (8, 4)))),
-        *_settings((("euler", (8, 1)),), guidance=1.0),
-        Setting("euler", 32, cache=4), Setting("ab2", 8, cache=2), Setting("euler", 4, stream=True))
-    """Settings swept on a generator with ``with_options``; the first is the baseline
-    of ``relative_accuracy``."""
-    student_settings: tuple[Setting, ...] = (
-        *_settings((("euler", (1, 2, 3, 4, 8)), ("ab2", (5, 6, 7, 8)))),
-        Setting("euler", 2, stream=True), Setting("euler", 4, stream=True))
-    """Settings swept on a student (a generator with a ``reference``, the model it was
-    distilled from: few-step students and the guidance-distilled model, whose 8 steps
-    are compared with the teacher's); the reference's baseline setting is run beside
-    them."""
-    quality: control.ControlConfig = field(default_factory=lambda: control.ControlConfig(
-        splits=(QUALITY_SPLIT,), prompts_per_category=16, images_per_prompt=4, batch_size=64))
-    """The ``control`` subset that measures accuracy (the ``dev`` split only)."""
-    latency_runs: int = 100
-    """Timed batch-1 calls (the issue asks for >= 100)."""
-    warmup: int = 5
-    """Untimed calls before the timed ones."""
-    latency_block: int = 10
-    """Consecutive timed batch-1 calls of one setting before the next setting's turn."""
-    throughput_batch: int = 64
-    """Images per call when measuring throughput."""
-    throughput_runs: int = 3
-    """Timed calls at ``throughput_batch`` (after one untimed call)."""
-    resamples: int = 2000
-    """Bootstrap resamples per interval."""
-    seed: int = 20_241_105
-    """Seeds the bootstrap."""
-
-    def __post_init__(self) -> None:
-        for what in ("settings", "student_settings"):
-            labels = [s.label for s in getattr(self, what)]
-            if not labels:
-                raise InputError(f"realtime needs at least one setting in {what}")
-            dup = sorted({x for x in labels if labels.count(x) > 1})
-            if dup:
-                raise InputError(f"realtime {what} repeat {dup}; each must be distinct")
-        if self.quality.splits != (QUALITY_SPLIT,):
-            raise InputError(f"realtime measures accuracy on the {QUALITY_SPLIT!r} split only, "
-                             f"got splits {self.quality.splits!r}")
-        for name, low in (("latency_runs", 1), ("warmup", 0), ("throughput_batch", 1),
-                          ("throughput_runs", 1), ("latency_block", 1)):
-            check_int(name, getattr(self, name), low)
-
-    @property
-    def baseline(self) -> Setting:
-        return self.settings[0]
-
-    @classmethod
-    def smoke(cls) -> RealtimeConfig:
-        """Tiny: every code path in seconds."""
-        return cls(settings=_settings((("euler", (4, 1)),)),
-                   student_settings=_settings((("euler", (1,)),)),
-                   quality=control.ControlConfig(splits=(QUALITY_SPLIT,), prompts_per_category=2,
-                                                 images_per_prompt=1, resamples=1000,
-                                                 batch_size=32),
-                   latency_runs=3, warmup=1, throughput_batch=4, throughput_runs=2,
-                   resamples=1000)
-
-    @classmethod
-    def default(cls) -> RealtimeConfig:
-        return cls()
-
-
-PROFILES: dict[str, Callable[[], RealtimeConfig]] = {"smoke": RealtimeConfig.smoke,
-                                                     "default": RealtimeConfig.default}
-
-
-def config_for(profile: str) -> RealtimeConfig:
-    if profile not in PROFILES:
-        raise UnknownNameError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}."
-                               + suggest(profile, PROFILES))
-    return PROFILES[profile]()
-
-
 def machine() -> dict[str, Any]:
     """What the timings depend on besides the generator: part of every run's identity."""
     return genlab.machine.describe()
@@ -394,37 +229,25 @@ class _Counted:
         return out
 
 
-def _time(variant: Variant, prompts: Sequence[str], config: RealtimeConfig,
-          task: Task, *, batch: int) -> LatencyProfile:
-    """Batch-1 latency (``latency_runs`` after ``warmup``) or, at a larger batch, the
-    throughput calls (``throughput_runs`` after one)."""
-    runs, warmup, what = ((config.latency_runs, config.warmup, "latency") if batch == 1
-                          else (config.throughput_runs, 1, "throughput"))
-    timed = _Counted(variant.generator, task(f"{NAME} · {variant.label} · {what}",
-                                             warmup + runs))
-    return profile_latency(timed, prompts, batch=batch, runs=runs, warmup=warmup,
+def _throughput(variant: Variant, prompts: Sequence[str], config: RealtimeConfig,
+                task: Task) -> LatencyProfile:
+    """``throughput_runs`` timed calls of ``throughput_batch`` images (after one)."""
+    runs = config.throughput_runs
+    timed = _Counted(variant.generator, task(f"{NAME} · {variant.label} · throughput",
+                                             1 + runs))
+    return profile_latency(timed, prompts, batch=config.throughput_batch, runs=runs, warmup=1,
                            size=config.quality.size)
 
 
 @dataclass
 class _Baseline:
     """The baseline setting of one sweep: its samples (for relative accuracy) and its
-    batch-1 call times, timed in this process (for speedups); when its run was
-    complete before this process started, it is re-timed here on first need, so every
-    speedup divides two times measured in the same run."""
+    batch-1 call times, timed in this process beside the settings they divide (for
+    speedups): when its run was complete before, it is timed again with them."""
 
     variant: Variant
-    config: RealtimeConfig
-    prompts: Sequence[str]
-    progress: bool
     samples: list[dict[str, Any]] | None = None
     ms: tuple[float, ...] | None = None
-
-    def latency_ms(self) -> tuple[float, ...]:
-        if self.ms is None:
-            with bars(self.progress) as task:
-                self.ms = _time(self.variant, self.prompts, self.config, task, batch=1).total.ms
-        return self.ms
 
 
 class RealtimeTrack:
@@ -463,7 +286,7 @@ class RealtimeTrack:
             raise InputError("realtime's latency prompts come from non-layout categories; "
                              f"the quality config has only {config.quality.categories!r}")
         all_variants = variants(generator_name, generator, config)
-        base = _Baseline(all_variants[0], config, prompts, progress)
+        base = _Baseline(all_variants[0])
         # 1. quality of every unfinished setting (stored per batch: resumable)
         run_ids, pending = [], []
         for variant in all_variants:
@@ -528,7 +351,7 @@ class RealtimeTrack:
         """Throughput, then every record of the setting, written with its completion."""
         q = config.quality
         with bars(progress) as task:
-            batched = _time(variant, prompts, config, task, batch=config.throughput_batch)
+            batched = _throughput(variant, prompts, config, task)
         samples = store.samples(run_id)
         recs = [*latency_records(variant.label, single, batched, variant.setting,
                                  resamples=config.resamples, seed=config.seed)]
@@ -538,9 +361,10 @@ class RealtimeTrack:
                                    resamples=config.resamples, seed=config.seed)
         if variant.setting is not None:
             # the baseline against itself: 1 exactly, a check of the pairing
+            assert base.ms is not None, "run() times the baseline with every pending setting"
             recs += [*accuracy_records(variant.label, samples, base.samples, q,
                                        resamples=config.resamples, seed=config.seed),
-                     speedup_record(variant.label, base.latency_ms(), single.total.ms,
+                     speedup_record(variant.label, base.ms, single.total.ms,
                                     resamples=config.resamples, seed=config.seed)]
         else:
             recs += accuracy_records(variant.label, samples, None, q,

@@ -220,22 +220,14 @@ def train_student(teacher_ckpt: Path, config: DistillConfig, folder: Path,
 def ensure_distilled(teacher: FlowGenerator, config: DistillConfig, cache_dir: Path,
                      progress: bool = True) -> Path:
     """The student checkpoint of ``teacher`` under ``config``, made first if missing."""
-    if teacher.config.grounding:
-        raise InputError("distillation takes a text-only flow model; this teacher "
-                         f"({teacher.checkpoint}) draws grounding plans")
-    folder = run_dir(teacher.checkpoint, config, cache_dir)
-    with checkpoint.cache_lock(folder):
-        done = student.finished(folder, config.train_steps)
-        if done is not None:
-            return done
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "distill.json").write_text(json.dumps(
-            {"teacher": str(teacher.checkpoint), "config": asdict(config)}, indent=1))
+
+    def make() -> tuple[Path, dict[str, float]]:
         t0 = time.perf_counter()
         last = train_student(teacher.checkpoint, config, folder, progress)
-        (folder / "timing.json").write_text(json.dumps(
-            {"student_s_this_call": time.perf_counter() - t0}))
-        return last
+        return last, {"student_s_this_call": time.perf_counter() - t0}
+
+    folder = run_dir(teacher.checkpoint, config, cache_dir)
+    return student.ensure(teacher, folder, config.train_steps, "distill.json", config, make)
 
 
 def load_student(teacher: FlowGenerator, config: DistillConfig, cache_dir: Path, *,
@@ -243,9 +235,7 @@ def load_student(teacher: FlowGenerator, config: DistillConfig, cache_dir: Path,
                  **options: Any) -> FlowGenerator:
     """The distilled student of ``teacher`` (made on first use), sampling at guidance 1
     (the guidance is in its weights) with ``steps`` of ``sampler``."""
-    ckpt = ensure_distilled(teacher, config, cache_dir, progress)
-    gen = FlowGenerator(ckpt, steps=steps, sampler=sampler, guidance=1.0, **options)
-    gen.origin = {"method": config.method, "teacher": teacher.config.key(),
-                  "distill": config.key()}
-    gen.reference = teacher
-    return gen
+    return student.as_generator(
+        ensure_distilled(teacher, config, cache_dir, progress), teacher,
+        {"method": config.method, "teacher": teacher.config.key(), "distill": config.key()},
+        steps=steps, sampler=sampler, **options)

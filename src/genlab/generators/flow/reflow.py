@@ -238,25 +238,19 @@ def train_student(teacher_ckpt: Path, config: ReflowConfig, folder: Path,
 def ensure_reflowed(teacher: FlowGenerator, config: ReflowConfig, cache_dir: Path,
                     progress: bool = True) -> Path:
     """The student checkpoint of ``teacher`` under ``config``, made first if missing."""
-    if teacher.config.grounding:
-        raise InputError("reflow distils a text-only flow model; this teacher "
-                         f"({teacher.checkpoint}) draws grounding plans")
-    folder = run_dir(teacher.checkpoint, config, cache_dir)
-    with checkpoint.cache_lock(folder):
-        done = student.finished(folder, config.train_steps)
-        if done is not None:
-            return done
-        (folder / "reflow.json").write_text(json.dumps(
-            {"teacher": str(teacher.checkpoint), "config": asdict(config)}, indent=1))
+
+    def make() -> tuple[Path, dict[str, float]]:
         pairs = couples_dir(teacher.checkpoint, config, cache_dir)
         t0 = time.perf_counter()
         with checkpoint.cache_lock(pairs):
             make_couples(teacher, config, pairs, progress)
         t1 = time.perf_counter()
         last = train_student(teacher.checkpoint, config, folder, pairs, progress)
-        (folder / "timing.json").write_text(json.dumps(
-            {"couples_s_this_call": t1 - t0, "student_s_this_call": time.perf_counter() - t1}))
-        return last
+        return last, {"couples_s_this_call": t1 - t0,
+                      "student_s_this_call": time.perf_counter() - t1}
+
+    folder = run_dir(teacher.checkpoint, config, cache_dir)
+    return student.ensure(teacher, folder, config.train_steps, "reflow.json", config, make)
 
 
 def load_student(teacher: FlowGenerator, config: ReflowConfig, cache_dir: Path, *,
@@ -264,8 +258,7 @@ def load_student(teacher: FlowGenerator, config: ReflowConfig, cache_dir: Path, 
                  **options: Any) -> FlowGenerator:
     """The reflowed student of ``teacher`` (made on first use), sampling at guidance 1
     (the guidance is in its weights) with ``steps`` of ``sampler``."""
-    ckpt = ensure_reflowed(teacher, config, cache_dir, progress)
-    gen = FlowGenerator(ckpt, steps=steps, sampler=sampler, guidance=1.0, **options)
-    gen.origin = {"method": "reflow", "teacher": teacher.config.key(), "reflow": config.key()}
-    gen.reference = teacher
-    return gen
+    return student.as_generator(
+        ensure_reflowed(teacher, config, cache_dir, progress), teacher,
+        {"method": "reflow", "teacher": teacher.config.key(), "reflow": config.key()},
+        steps=steps, sampler=sampler, **options)

@@ -11,15 +11,18 @@ same batches it would have drawn.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from diffusers.training_utils import EMAModel
 
-from genlab.errors import check_int
+from genlab.errors import InputError, check_int
 from genlab.generators.flow import checkpoint
+from genlab.generators.flow.generator import FlowGenerator
 from genlab.generators.flow.model import FlowModel
 from genlab.progress import bars
 
@@ -98,3 +101,34 @@ def finished(folder: Path, train_steps: int) -> Path | None:
     if found and int(checkpoint.load_state(found[-1])["step"]) >= train_steps:
         return found[-1]
     return None
+
+
+def ensure(teacher: FlowGenerator, folder: Path, train_steps: int, manifest: str,
+           config: Any, make: Callable[[], tuple[Path, dict[str, float]]]) -> Path:
+    """The finished student checkpoint in ``folder``, made first by ``make`` (which
+    returns the last checkpoint and the seconds of its stages) when missing. Writes the
+    ``manifest`` (teacher and config) before making and ``timing.json`` after; a
+    grounded teacher is an InputError (every student here is of a text-only model)."""
+    if teacher.config.grounding:
+        raise InputError("distillation takes a text-only flow model; this teacher "
+                         f"({teacher.checkpoint}) draws grounding plans")
+    with checkpoint.cache_lock(folder):
+        done = finished(folder, train_steps)
+        if done is not None:
+            return done
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / manifest).write_text(json.dumps(
+            {"teacher": str(teacher.checkpoint), "config": asdict(config)}, indent=1))
+        last, seconds = make()
+        (folder / "timing.json").write_text(json.dumps(seconds))
+        return last
+
+
+def as_generator(ckpt: Path, teacher: FlowGenerator, origin: dict[str, object], *,
+                 steps: int, sampler: str, **options: Any) -> FlowGenerator:
+    """A student checkpoint behind :class:`FlowGenerator`, sampling at guidance 1 (the
+    guidance is in its weights), with its ``origin`` and its teacher as ``reference``."""
+    gen = FlowGenerator(ckpt, steps=steps, sampler=sampler, guidance=1.0, **options)
+    gen.origin = origin
+    gen.reference = teacher
+    return gen
