@@ -1,4 +1,4 @@
-"""Benchmark: batch-1 latency of several settings timed interleaved (round robin), issue 4.
+"""Benchmark: batch-1 latency of several settings timed interleaved, in fresh processes, issue 4.
 
 The ``realtime`` track times its settings one after another, minutes apart, and this
 machine's speed drifts by 13-36% over minutes (docs/results.md), as much as the margin
@@ -8,20 +8,29 @@ interval over the timed runs) and its ratio to the first setting's p50 (resampli
 both) are comparable in a way the track's rows minutes apart are not. Calls cycle
 through the track's latency prompts with seeds as the track's profiler draws them.
 
+With ``--processes N`` the whole measurement runs in N fresh Python processes, one
+after another, and the table gives each setting's p50 in every process and their
+median: how far the absolute latency of one process (which is what one run of the
+track reports) moves on this machine. ``--threads`` sets torch's intra-op threads
+(default: torch's own, 2 here); ``--no-aslr`` starts each process with address-space
+layout randomisation off (``setarch -R``), so that every process places its memory alike.
+
     python bench/bench_interleaved.py --settings flow-guidance-distilled-compiled@ab2-7 \\
-        flow-reflow-compiled@euler-8 [--runs 100] [--warmup 5]
+        flow-reflow-compiled@euler-8 [--runs 100] [--warmup 5] [--processes 1] [--threads 2] \\
+        [--no-aslr]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import platform
+import subprocess
+import sys
 import time
 from typing import Any
 
-from genlab import catalog
-from genlab.stats import iid_bootstrap, ratio_of_medians_bootstrap
-from genlab.tracks import control
-from genlab.tracks.realtime_settings import RealtimeConfig
+import numpy as np
 
 
 def _setting(spec: str) -> tuple[str, dict[str, Any]]:
@@ -33,38 +42,95 @@ def _setting(spec: str) -> tuple[str, dict[str, Any]]:
     return name, {"sampler": sampler, "steps": int(steps)}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--settings", nargs="+", required=True)
-    ap.add_argument("--runs", type=int, default=100)
-    ap.add_argument("--warmup", type=int, default=5)
-    args = ap.parse_args()
+def measure(settings: list[str], runs: int, warmup: int) -> list[list[float]]:
+    """Every setting's batch-1 milliseconds, one call of each per round."""
+    from genlab import catalog
+    from genlab.tracks import control
+    from genlab.tracks.realtime_settings import RealtimeConfig
+
     quality = RealtimeConfig.default().quality
     prompts = list(dict.fromkeys(it.prompt for it in control.items(quality)
                                  if it.spec.boxes is None))
     loaded: dict[str, Any] = {}
     gens = []
-    for spec in args.settings:
+    for spec in settings:
         name, options = _setting(spec)
         if name not in loaded:
             loaded[name] = catalog.GENERATORS.get(name, progress=False)
         gens.append(loaded[name].with_options(**options))
     ms: list[list[float]] = [[] for _ in gens]
-    for i in range(args.warmup + args.runs):
+    for i in range(warmup + runs):
         for k, gen in enumerate(gens):
             t = time.perf_counter()
             gen.generate([prompts[i % len(prompts)]], [i], size=quality.size)
-            if i >= args.warmup:
+            if i >= warmup:
                 ms[k].append((time.perf_counter() - t) * 1e3)
-    print(f"interleaved: {args.runs} rounds after {args.warmup}, every setting once a round")
+    return ms
+
+
+def _table(settings: list[str], ms: list[list[float]]) -> None:
+    from genlab.stats import iid_bootstrap, ratio_of_medians_bootstrap
+
     print("| setting | p50 ms [95% CI] | p95 ms | x first setting's p50 [95% CI] |")
     print("|---|---|---:|---|")
-    for spec, times in zip(args.settings, ms, strict=True):
+    for spec, times in zip(settings, ms, strict=True):
         p50 = iid_bootstrap(times, "p50", seed=1)
         p95 = iid_bootstrap(times, "p95", seed=2)
         ratio = ratio_of_medians_bootstrap(times, ms[0], seed=3)
         print(f"| `{spec}` | {p50.value:.1f} [{p50.ci_low:.1f}, {p50.ci_high:.1f}] | "
               f"{p95.value:.1f} | {ratio.value:.2f} [{ratio.ci_low:.2f}, {ratio.ci_high:.2f}] |")
+
+
+def _processes(args: argparse.Namespace) -> None:
+    """Run the measurement in ``args.processes`` fresh processes; tabulate their p50s."""
+    p50s: list[list[float]] = []
+    for k in range(args.processes):
+        cmd = [sys.executable, __file__, "--child", "--runs", str(args.runs), "--warmup",
+               str(args.warmup), "--settings", *args.settings]
+        if args.threads:
+            cmd += ["--threads", str(args.threads)]
+        if args.no_aslr:  # the same addresses in every process (util-linux setarch -R)
+            cmd = ["setarch", platform.machine(), "-R", *cmd]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        ms = json.loads(out.strip().splitlines()[-1])
+        p50s.append([float(np.median(m)) for m in ms])
+        print(f"process {k + 1}/{args.processes}: "
+              + ", ".join(f"{v:.1f}" for v in p50s[-1]), file=sys.stderr, flush=True)
+    cols = " | ".join(f"p{k + 1}" for k in range(args.processes))
+    print(f"| setting | {cols} | median | min-max |")
+    print("|---|" + "---:|" * (args.processes + 2))
+    for j, spec in enumerate(args.settings):
+        vals = [p[j] for p in p50s]
+        print(f"| `{spec}` | " + " | ".join(f"{v:.1f}" for v in vals)
+              + f" | {np.median(vals):.1f} | {min(vals):.1f}-{max(vals):.1f} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--settings", nargs="+", required=True)
+    ap.add_argument("--runs", type=int, default=100)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--processes", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's own)")
+    ap.add_argument("--no-aslr", action="store_true",
+                    help="run each process with address-space randomisation off")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if args.processes > 1 and not args.child:
+        print(f"{args.processes} fresh processes, each {args.runs} rounds after "
+              f"{args.warmup}, every setting once a round; batch-1 p50 ms per process")
+        _processes(args)
+        return
+    ms = measure(args.settings, args.runs, args.warmup)
+    if args.child:
+        print(json.dumps(ms))
+        return
+    print(f"interleaved: {args.runs} rounds after {args.warmup}, every setting once a round")
+    _table(args.settings, ms)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,20 @@ def _flow_counting(*, profile: str = "default", cache_dir: Path | None = None,
     return gen
 
 
+def _flow_latent(*, profile: str = "default", cache_dir: Path | None = None,
+                 progress: bool = True, **options: Any) -> Generator:
+    """``flow`` on a learned latent space (latent diffusion, issue 4's latent variant):
+    a small VAE and a TAESD-style tiny decoder trained here, then the default backbone
+    on their 8x8x8 latents; its images are decoded by ``decoder`` ``vae`` (default) or
+    ``tiny``, timed as the ``decode`` stage. Trains and caches both on first use."""
+    from genlab.generators.flow.entry import load_flow
+
+    gen = load_flow(profile=profile, cache_dir=cache_dir, progress=progress, model="latent",
+                    **options)
+    gen.name = "flow-latent"
+    return gen
+
+
 def _flow_attend(*, profile: str = "default", cache_dir: Path | None = None,
                  progress: bool = True, mode: str = "excite", strength: float = 0.003,
                  until: float = 0.5, **options: Any) -> Generator:
@@ -212,6 +226,7 @@ GENERATORS.register("flow-composed", _flow_composed)
 GENERATORS.register("flow-verified", _flow_verified)
 GENERATORS.register("flow-attend", _flow_attend)
 GENERATORS.register("flow-counting", _flow_counting)
+GENERATORS.register("flow-latent", _flow_latent)
 GENERATORS.register("flow-reflow", _flow_reflow)
 GENERATORS.register("flow-reflow-compiled", _flow_reflow_compiled)
 GENERATORS.register("flow-guidance-distilled", _flow_guidance_distilled)

@@ -195,8 +195,9 @@ def train(
     out_dir: Annotated[Path | None, typer.Option("--out", help="checkpoint folder")] = None,
     resume: Annotated[bool, typer.Option(help="resume from the last checkpoint")] = True,
     model: Annotated[str, typer.Option(
-        help="which model: base (flow), grounded (flow-grounded's grounding maps) or "
-             "counting (flow-counting's counting-aware loss)")] = "base",
+        help="which model: base (flow), grounded (flow-grounded's grounding maps), "
+             "counting (flow-counting's counting-aware loss) or latent (flow-latent: "
+             "its autoencoder, then the flow on its latents)")] = "base",
 ) -> None:
     """Train a flow model (cached; resumes unless --no-resume)."""
     from genlab.tracks.runner import check_profile

@@ -108,3 +108,35 @@ def test_interleaved_profiles_call_round_robin() -> None:
     assert p_fast.runs == p_slow.runs == 6 and len(p_slow.total.ms) == 6
     assert p_slow.stage("backbone").p50_ms == pytest.approx(3 * p_fast.stage("backbone").p50_ms)
     assert p_slow.total.p50_ms > p_fast.total.p50_ms
+
+
+class HungryGenerator:
+    """Holds ``mb`` megabytes (touched, so resident) for 30 ms on every call."""
+
+    name = "hungry"
+
+    def __init__(self, mb: int) -> None:
+        self.mb = mb
+
+    def generate(self, prompts: Sequence[str], seeds: Sequence[int], **_: Any) -> Generation:
+        block = np.ones(self.mb * 2**20 // 8)
+        time.sleep(0.03)
+        del block
+        return Generation(np.zeros((len(prompts), 8, 8, 3), np.uint8), {})
+
+
+@pytest.mark.parametrize("kernel_mark", [True, False])
+def test_peak_memory_sees_what_the_calls_held(monkeypatch: pytest.MonkeyPatch,
+                                              kernel_mark: bool) -> None:
+    # the kernel's high-water mark (reset before the timed calls, so an earlier, larger
+    # allocation does not count) and the sampling thread where there is none
+    from genlab.tracks import latency
+
+    if not kernel_mark:
+        monkeypatch.setattr(latency, "_reset_hwm", lambda: False)
+    elif not latency._reset_hwm():
+        pytest.skip("no /proc/self/clear_refs here")
+    big = np.ones(400 * 2**20 // 8)
+    del big
+    p = profile_latency(HungryGenerator(120), ["a red circle"], runs=2, warmup=0)
+    assert 100 <= p.rss_increase_mb < 300

@@ -84,6 +84,11 @@ def test_settings_are_checked_and_named() -> None:
     # defaults stay out of the stored form, so runs stored before the fields keep their hash
     assert Setting("euler", 8).as_dict() == {"sampler": "euler", "steps": 8, "guidance": None}
     assert streamed.as_dict()["stream"] is True and cached.as_dict()["cache"] == 2
+    tiny = Setting("ab2", 4, decoder="tiny")
+    assert tiny.label == "ab2-4-tiny" and tiny.options()["decoder"] == "tiny"
+    assert "decoder" not in Setting("ab2", 4).as_dict() and tiny.as_dict()["decoder"] == "tiny"
+    with pytest.raises(InputError, match="decoder 'taesd'; accepted: vae, tiny"):
+        Setting("ab2", 4, decoder="taesd")
     with pytest.raises(InputError, match="interval"):
         Setting("euler", 8, cache=0)
     with pytest.raises(InputError, match="euler"):
@@ -194,10 +199,25 @@ def test_smoke_profile_on_the_smoke_flow_model(model_cache: Path, tmp_path: Path
     with Store(tmp_path / "r.db") as store:
         card = RealtimeTrack().run("flow", gen, store, "smoke")
     gens = {r.generator for r in card.records}
-    assert gens == {f"flow@{s.label}" for s in RealtimeConfig.smoke().settings}
+    # a pixel model skips the tiny decoder's settings
+    assert gens == {f"flow@{s.label}" for s in RealtimeConfig.smoke().settings
+                    if s.decoder == "vae"}
     stages = {r.category for r in card.records if r.category.startswith("stage_")}
     assert stages == {"stage_text_encoding_ms", "stage_backbone_ms", "stage_sampler_ms"}
     assert np.isfinite([r.value for r in card.records]).all()
+
+
+def test_a_latent_model_sweeps_its_decoders(model_cache: Path, tmp_path: Path) -> None:
+    gen = catalog.GENERATORS.get("flow-latent", profile="smoke", cache_dir=model_cache,
+                                 progress=False)
+    with Store(tmp_path / "r.db") as store:
+        card = RealtimeTrack().run("flow-latent", gen, store, "smoke")
+    by = {(r.generator, r.category): r for r in card.records}
+    assert {r.generator for r in card.records} == {
+        f"flow-latent@{s.label}" for s in RealtimeConfig.smoke().settings}
+    for label in ("euler-1", "euler-1-tiny"):
+        assert by[(f"flow-latent@{label}", "stage_decode_ms")].value > 0
+    assert ("flow-latent@euler-1-tiny", "speedup_p50") in by  # timed beside its baseline
 
 
 def test_caching_and_streaming_settings_on_the_smoke_flow_model(model_cache: Path,

@@ -29,8 +29,9 @@ optional ``with_options``) is scored as its own generator, ``<name>@<setting>``
   call.
 
 Settings are samplers (Euler, Heun, AB2, diffusers' DPM-Solver++ and UniPC), step
-counts, guidance, feature caching (``cache``), the backbone's ``dtype`` and
-streaming; distilled students sweep ``student_settings`` against their teacher.
+counts, guidance, feature caching (``cache``), the backbone's ``dtype``, a latent
+model's ``decoder`` (the VAE's or the tiny one: its ``decode`` stage) and streaming;
+distilled students sweep ``student_settings`` against their teacher.
 
 The batch-1 calls of a sweep's unfinished settings (and of its baseline) are timed
 in blocks of ``latency_block`` consecutive calls, round robin over the settings
@@ -69,7 +70,11 @@ from genlab.tracks.scorecard import Scorecard, ScoreRecord
 from genlab.tracks.scoring import category_parts, derive_seed, score_split
 
 NAME = "realtime"
-VERSION = "1.2"  # 1.2: batch-1 latency timed in blocks of 10 calls, round robin over a sweep
+VERSION = "1.3"
+"""1.2: batch-1 latency timed in blocks of 10 calls, round robin over a sweep; 1.3: peak
+memory from the kernel's high-water mark, no sampling thread beside the timed calls."""
+
+
 def machine() -> dict[str, Any]:
     """What the timings depend on besides the generator: part of every run's identity."""
     return genlab.machine.describe()
@@ -117,18 +122,24 @@ def variants(name: str, generator: Generator, config: RealtimeConfig) -> list[Va
     baseline setting, stored under the reference's own name (``flow@euler-32``, the same
     run as the reference's sweep), so its relative accuracy is against its teacher.
     A generator without a ``stream`` method skips the ``stream`` settings (a wrapper
-    such as ``flow-verified`` has no stream of its own)."""
+    such as ``flow-verified`` has no stream of its own), and one without a latent space
+    (a ``latent`` attribute that is not None) the settings of another ``decoder``."""
     if not callable(getattr(generator, "with_options", None)):
         return [Variant(name, None, generator)]
     streams = callable(getattr(generator, "stream", None))
+    latent = getattr(generator, "latent", None) is not None
+
+    def applies(s: Setting) -> bool:
+        return (streams or not s.stream) and (latent or s.decoder == "vae")
+
     reference = getattr(generator, "reference", None)
     if reference is None:
         return [Variant(f"{name}@{s.label}", s, _at(generator, s)) for s in config.settings
-                if streams or not s.stream]
+                if applies(s)]
     base = config.baseline
     return [Variant(f"{reference.name}@{base.label}", base, _at(reference, base)),
             *(Variant(f"{name}@{s.label}", s, _at(generator, s))
-              for s in config.student_settings if streams or not s.stream)]
+              for s in config.student_settings if applies(s))]
 
 
 # ---------------------------------------------------------------- records

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from genlab.errors import InputError, UnknownNameError, check_int, suggest
+from genlab.generators.flow.autoencoder import check_decoder
 from genlab.generators.flow.feature_cache import check_interval
 from genlab.generators.flow.precision import DTYPES
 from genlab.generators.flow.sampling import CALLS_PER_STEP, get_sampler, time_grid
@@ -25,8 +26,10 @@ class Setting:
     ``guidance`` (None: the generator's own), feature caching every ``cache`` model
     evaluations (1: off; :mod:`genlab.generators.flow.feature_cache`), the backbone's
     ``dtype`` (``float32`` or ``bfloat16``; the generator refuses one its CPU cannot
-    run natively), and ``stream`` (the prompts go through the generator's ``stream``
-    method, one entering per batched call: :mod:`genlab.generators.flow.stream`)."""
+    run natively), ``stream`` (the prompts go through the generator's ``stream``
+    method, one entering per batched call: :mod:`genlab.generators.flow.stream`), and
+    a latent model's ``decoder`` (``vae`` or ``tiny``:
+    :mod:`genlab.generators.flow.autoencoder`; a pixel model skips ``tiny`` settings)."""
 
     sampler: str
     steps: int
@@ -34,6 +37,7 @@ class Setting:
     cache: int = 1
     stream: bool = False
     dtype: str = "float32"
+    decoder: str = "vae"
 
     def __post_init__(self) -> None:
         get_sampler(self.sampler)  # UnknownNameError with close matches
@@ -47,6 +51,7 @@ class Setting:
         if self.dtype not in DTYPES:
             raise InputError(f"unknown setting dtype {self.dtype!r}; accepted: "
                              f"{', '.join(DTYPES)}")
+        check_decoder(self.decoder)
         if not isinstance(self.stream, bool):
             raise InputError(f"setting stream must be true or false, got {self.stream!r}")
         if self.stream and (self.sampler != "euler" or self.cache != 1):
@@ -56,11 +61,13 @@ class Setting:
     @property
     def label(self) -> str:
         """``euler-8``; ``-w1`` at guidance 1, ``-c2`` with feature caching every 2
-        evaluations, ``-stream`` streamed: ``euler-4-w1-stream``."""
+        evaluations, ``-tiny`` decoded by the tiny decoder, ``-stream`` streamed:
+        ``euler-4-w1-stream``."""
         return (f"{self.sampler}-{self.steps}"
                 + ("" if self.guidance is None else f"-w{self.guidance:g}")
                 + ("" if self.cache == 1 else f"-c{self.cache}")
                 + ("" if self.dtype == "float32" else "-bf16")
+                + ("" if self.decoder == "vae" else f"-{self.decoder}")
                 + ("-stream" if self.stream else ""))
 
     @property
@@ -79,13 +86,16 @@ class Setting:
             out["cache"] = self.cache
         if self.dtype != "float32":
             out["dtype"] = self.dtype
+        if self.decoder != "vae":
+            out["decoder"] = self.decoder
         return out
 
     def as_dict(self) -> dict[str, Any]:
         """The stored form: fields at their defaults left out, so that runs stored before
         a field existed keep their identity."""
         d = asdict(self)
-        for name, default in (("cache", 1), ("stream", False), ("dtype", "float32")):
+        for name, default in (("cache", 1), ("stream", False), ("dtype", "float32"),
+                              ("decoder", "vae")):
             if d[name] == default:
                 del d[name]
         return d
@@ -103,9 +113,11 @@ class RealtimeConfig:
         *_settings((("euler", (32, 16, 8, 4, 2, 1)), ("heun", (4, 2, 1)), ("ab2", (8, 4, 2)),
                     ("dpmpp-2m", (8, 4)), ("unipc", (8, 4)))),
         *_settings((("euler", (8, 1)),), guidance=1.0),
-        Setting("euler", 32, cache=4), Setting("ab2", 8, cache=2), Setting("euler", 4, stream=True))
+        Setting("euler", 32, cache=4), Setting("ab2", 8, cache=2), Setting("euler", 4, stream=True),
+        *_settings((("euler", (32,)), ("ab2", (8, 4))), decoder="tiny"))
     """Settings swept on a generator with ``with_options``; the first is the baseline
-    of ``relative_accuracy``."""
+    of ``relative_accuracy``. A generator without a ``stream`` method skips the stream
+    settings; one without a latent space (``latent``) skips the ``tiny`` decoder's."""
     student_settings: tuple[Setting, ...] = (
         *_settings((("euler", (1, 2, 3, 4, 8)), ("ab2", (5, 6, 7, 8)))),
         Setting("euler", 2, stream=True), Setting("euler", 4, stream=True))
@@ -153,7 +165,7 @@ class RealtimeConfig:
     @classmethod
     def smoke(cls) -> RealtimeConfig:
         """Tiny: every code path in seconds."""
-        return cls(settings=_settings((("euler", (4, 1)),)),
+        return cls(settings=(*_settings((("euler", (4, 1)),)), Setting("euler", 1, decoder="tiny")),
                    student_settings=_settings((("euler", (1,)),)),
                    quality=control.ControlConfig(splits=(QUALITY_SPLIT,), prompts_per_category=2,
                                                  images_per_prompt=1, resamples=1000,

@@ -16,10 +16,13 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genlab.errors import InputError, check_int
 from genlab.worlds.shapes import vocab
+
+if TYPE_CHECKING:
+    from genlab.generators.flow.autoencoder import AutoencoderConfig
 
 # Bump when the meaning of a stored config or the weight layout changes, so that
 # the training cache never hands back a checkpoint built by older code.
@@ -33,7 +36,8 @@ ADDED_FIELDS: dict[str, Any] = {"box_fourier": False, "pooled_dropout": 0.0,
                                "exact_head_dim": False, "box_channels": 0, "pooled_slots": 0,
                                "coord_channels": False, "grounding": False,
                                "count_loss": 0.0, "counter": "", "backbone": "unet",
-                               "dit_width": 128, "dit_depth": 6, "dit_patch": 2}
+                               "dit_width": 128, "dit_depth": 6, "dit_patch": 2,
+                               "latent": ""}
 
 BACKBONES = ("unet", "dit")
 
@@ -127,6 +131,12 @@ class FlowConfig:
             need a position code that zero padding gives only near the border.
             Over two seeds it cost ``single`` 0.13-0.24 and left ``position`` at
             0.00-0.01 (session 6, docs/results.md), so it is off.
+        latent: the autoencoder profile (``default`` or ``smoke``,
+            :class:`genlab.generators.flow.autoencoder.AutoencoderConfig`) whose latents
+            the backbone works on instead of pixels (latent diffusion, Rombach et al.,
+            2022); trained into the same cache first if missing ("" = pixels). The
+            generator decodes them with the VAE's decoder or the tiny one, timed as its
+            ``decode`` stage.
         categories: prompt categories of the training mix; each image's category
             is uniform over this tuple, so repeating a name weights it.
         train_steps: optimiser steps of a full training run.
@@ -183,6 +193,7 @@ class FlowConfig:
     dit_width: int = 128
     dit_depth: int = 6
     dit_patch: int = 2
+    latent: str = ""
     categories: tuple[str, ...] = vocab.CATEGORIES
     train_steps: int = 5400
     batch_size: int = 32
@@ -203,6 +214,21 @@ class FlowConfig:
 
     def __post_init__(self) -> None:
         _validate(self)
+
+    @property
+    def channels(self) -> int:
+        """Channels of what the flow moves: 3 (RGB) or the autoencoder's latent channels."""
+        return autoencoder_config(self.latent).latent_channels if self.latent else 3
+
+    @property
+    def side(self) -> int:
+        """Side of what the flow moves: the image's, or its latent's."""
+        return autoencoder_config(self.latent).side if self.latent else self.image_size
+
+    @property
+    def grid(self) -> int:
+        """Side of the backbone's input after the pixel unshuffle (``side / patch``)."""
+        return self.side // self.patch
 
     # ------------------------------------------------------------ profiles
 
@@ -251,6 +277,20 @@ class FlowConfig:
         return dataclasses.replace(cls.smoke(), count_loss=COUNT_LOSS, counter="smoke")
 
     @classmethod
+    def latent_default(cls) -> FlowConfig:
+        """The default profile on the default autoencoder's 8x8x8 latents (``flow-latent``,
+        issue 4's latent variant): the backbone on an 8x8 grid instead of 16x16, so a
+        step costs about a quarter, and a decode stage at the end. Its cross-attention
+        is at the 4x4 level, as the pixel model's (whose 4x4 is its third level)."""
+        return cls(box_channels=LAYOUT_BOX_CHANNELS, latent="default", patch=1,
+                   cross_attention_levels=(False, True, False))
+
+    @classmethod
+    def latent_smoke(cls) -> FlowConfig:
+        """:meth:`smoke` on the smoke autoencoder's latents (tests)."""
+        return dataclasses.replace(cls.smoke(), latent="smoke", patch=1)
+
+    @classmethod
     def grounded_smoke(cls) -> FlowConfig:
         """:meth:`smoke` with a grounding map (tests)."""
         return dataclasses.replace(cls.smoke(), box_channels=0, grounding=True)
@@ -294,17 +334,32 @@ class FlowConfig:
         return cls(**kwargs)
 
     def key(self) -> str:
-        """A short hash of everything that determines the trained weights (cache key)."""
-        return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+        """A short hash of everything that determines the trained weights (cache key);
+        a latent model's includes its VAE's key, so a changed VAE profile never hands
+        back a model trained on other latents."""
+        text = self.to_json()
+        if self.latent:
+            text += f"|vae={autoencoder_config(self.latent).key()}"
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def autoencoder_config(profile: str) -> AutoencoderConfig:
+    """The autoencoder of a ``latent`` profile name."""
+    from genlab.generators.flow.autoencoder import AutoencoderConfig
+
+    return AutoencoderConfig.profile(profile)
 
 
 def _validate(c: FlowConfig) -> None:
     if c.backbone not in BACKBONES:
         raise InputError(f"backbone {c.backbone!r}; accepted: {', '.join(BACKBONES)}")
+    if c.latent:
+        _validate_latent(c)
     if c.backbone == "dit":
         _validate_dit(c)
-    elif c.image_size % (c.patch * 2 ** (len(c.block_out_channels) - 1)):
-        raise InputError(f"image_size {c.image_size} must be divisible by patch {c.patch} "
+    elif c.side % (c.patch * 2 ** (len(c.block_out_channels) - 1)):
+        raise InputError(f"the flow's side {c.side} (image_size {c.image_size}, latent "
+                         f"{c.latent!r}) must be divisible by patch {c.patch} "
                          f"times 2**(levels-1) = {2 ** (len(c.block_out_channels) - 1)}")
     if len(c.cross_attention_levels) != len(c.block_out_channels):
         raise InputError(f"cross_attention_levels {c.cross_attention_levels} needs one flag "
@@ -363,11 +418,21 @@ def _validate(c: FlowConfig) -> None:
             raise InputError(f"{name} must be >= 1, got {getattr(c, name)}")
 
 
+def _validate_latent(c: FlowConfig) -> None:
+    ae = autoencoder_config(c.latent)  # InputError on an unknown profile
+    if ae.image_size != c.image_size:
+        raise InputError(f"latent {c.latent!r} encodes {ae.image_size}x{ae.image_size} "
+                         f"images; the config's image_size is {c.image_size}")
+    if c.count_loss:
+        raise InputError("count_loss counts objects in the predicted clean image, which a "
+                         "latent model does not predict in pixels; use latent=''")
+
+
 def _validate_dit(c: FlowConfig) -> None:
     for name in ("dit_width", "dit_depth", "dit_patch"):
         check_int(name, getattr(c, name))
-    if c.image_size % (c.patch * c.dit_patch):
-        raise InputError(f"image_size {c.image_size} must be divisible by patch {c.patch} "
+    if c.side % (c.patch * c.dit_patch):
+        raise InputError(f"the flow's side {c.side} must be divisible by patch {c.patch} "
                          f"times dit_patch {c.dit_patch}")
     if c.dit_width % c.attention_head_dim:
         raise InputError(f"attention_head_dim {c.attention_head_dim} must divide dit_width "

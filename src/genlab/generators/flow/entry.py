@@ -16,17 +16,19 @@ from genlab.generators.flow.train import ensure_trained
 
 PROFILES = {"smoke": FlowConfig.smoke, "default": FlowConfig.default}
 # The trained models, each at each profile: the baseline, the grounded model of
-# ``flow-grounded`` and the counting-loss model of ``flow-counting``.
+# ``flow-grounded``, the counting-loss model of ``flow-counting`` and the latent model
+# of ``flow-latent``.
 MODELS = {
     "base": PROFILES,
     "grounded": {"smoke": FlowConfig.grounded_smoke, "default": FlowConfig.grounded},
     "counting": {"smoke": FlowConfig.counting_smoke, "default": FlowConfig.counting},
+    "latent": {"smoke": FlowConfig.latent_smoke, "default": FlowConfig.latent_default},
 }
 
 
 def profile_config(profile: str, model: str = "base") -> FlowConfig:
     """The FlowConfig of a profile name (``smoke`` or ``default``) for one of
-    :data:`MODELS` (``base``, ``grounded``, ``counting``)."""
+    :data:`MODELS` (``base``, ``grounded``, ``counting``, ``latent``)."""
     if profile not in PROFILES:
         raise InputError(f"unknown flow profile {profile!r}; accepted: {', '.join(PROFILES)}."
                          + suggest(profile, PROFILES))

@@ -22,9 +22,17 @@ import numpy as np
 import torch
 
 from genlab.contracts import BoxList, Generation, check_request
-from genlab.errors import GenlabError, InputError
+from genlab.errors import CheckpointError, GenlabError, InputError
 from genlab.generators.flow import attention, checkpoint, composition, stream
 from genlab.generators.flow.attention import AttentionGuidance
+from genlab.generators.flow.autoencoder import (
+    VAE_WEIGHTS,
+    LatentSpace,
+    autoencoder_dir,
+    check_decoder,
+    ensure_autoencoder,
+)
+from genlab.generators.flow.config import FlowConfig, autoencoder_config
 from genlab.generators.flow.feature_cache import FeatureCache, check_interval
 from genlab.generators.flow.grounding import Grounding, from_layout
 from genlab.generators.flow.model import FlowModel
@@ -34,11 +42,27 @@ from genlab.generators.flow.sampling import get_sampler, time_grid
 from genlab.generators.flow.stream import StreamResult
 
 
-def initial_noise(seeds: Sequence[int], size: int) -> torch.Tensor:
-    """Initial noise ``(n, 3, size, size)``: row i from its own seeded generator, so it
-    does not depend on what else is in the batch."""
-    return torch.stack([torch.randn(3, size, size, generator=torch.Generator().manual_seed(int(x)))
+def initial_noise(seeds: Sequence[int], size: int, channels: int = 3) -> torch.Tensor:
+    """Initial noise ``(n, channels, size, size)``: row i from its own seeded generator,
+    so it does not depend on what else is in the batch."""
+    return torch.stack([torch.randn(channels, size, size,
+                                    generator=torch.Generator().manual_seed(int(x)))
                         for x in seeds])
+
+
+def _load_latent(config: FlowConfig, path: Path) -> LatentSpace | None:
+    """The autoencoder a latent model was trained on: in the model cache that holds its
+    run (``<cache>/flow-<key>/<checkpoint>``); None for a pixel model. A missing VAE is
+    an error (its latents are the model's); a missing tiny decoder is trained."""
+    if not config.latent:
+        return None
+    ae = autoencoder_config(config.latent)
+    cache = path.parent.parent
+    if not (autoencoder_dir(ae, cache) / VAE_WEIGHTS).is_file():
+        raise CheckpointError(f"the latent model {path} needs its autoencoder "
+                              f"{autoencoder_dir(ae, cache)}, which is missing; train it with "
+                              f"genlab train (or ensure_autoencoder) into {cache}")
+    return ensure_autoencoder(ae, cache, progress=False)
 
 
 class FlowGenerator:
@@ -60,15 +84,19 @@ class FlowGenerator:
     """
 
     name = "flow"
+    latent: LatentSpace | None
+    """The frozen autoencoder of a latent model (``FlowConfig.latent``), else None."""
 
     def __init__(self, checkpoint_dir: str | os.PathLike[str], *, steps: int = 20,
                  sampler: str = "euler", guidance: float = 2.0, batch_size: int = 64,
                  ema: bool = True, compose: bool = False,
                  attention: AttentionGuidance | None = None, compile: bool = False,
-                 cache: int = 1, dtype: str = "float32") -> None:
+                 cache: int = 1, dtype: str = "float32", decoder: str = "vae") -> None:
         path = checkpoint.resolve(checkpoint_dir)
         self._configure(checkpoint.load_model(path, ema=ema), path, steps, sampler, guidance,
                         batch_size, compose, attention)
+        self.latent = _load_latent(self.config, path)
+        self.decoder = self._check_decoder(decoder)
         self.cache = self._check_cache(cache)
         self.dtype = check_dtype(dtype)
         if not isinstance(compile, bool):
@@ -137,6 +165,8 @@ class FlowGenerator:
         self.batch_size = batch_size
         self.cache = 1
         self.dtype = "float32"
+        self.latent = None
+        self.decoder = "vae"
         self.origin: dict[str, object] | None = None
         """How weights that ``config`` does not determine were made (``reflow``)."""
         self.reference: FlowGenerator | None = None
@@ -157,11 +187,20 @@ class FlowGenerator:
             d["cache"] = self.cache
         if self.dtype != "float32":  # likewise
             d["dtype"] = self.dtype
+        if self.latent is not None:
+            d["decoder"] = self.decoder
         if self.origin is not None:  # weights not named by the config (a distilled student)
             d["origin"] = dict(self.origin)
         return d
 
-    OPTIONS: tuple[str, ...] = ("steps", "sampler", "guidance", "cache", "dtype")
+    OPTIONS: tuple[str, ...] = ("steps", "sampler", "guidance", "cache", "dtype", "decoder")
+
+    def _check_decoder(self, decoder: object) -> str:
+        name = check_decoder(decoder)
+        if self.latent is None and name != "vae":
+            raise InputError(f"decoder {name!r} decodes latents; this flow model "
+                             f"({self.checkpoint}) works on pixels (FlowConfig.latent '')")
+        return name
 
     def _check_cache(self, cache: object) -> int:
         interval = check_interval(cache)
@@ -175,8 +214,8 @@ class FlowGenerator:
 
     def with_options(self, **options: object) -> FlowGenerator:
         """The same weights sampling with other ``steps``, ``sampler``, ``guidance``,
-        ``cache`` or ``dtype`` (a new generator; this one is unchanged). The ``realtime``
-        track sweeps these."""
+        ``cache``, ``dtype`` or ``decoder`` (a new generator; this one is unchanged).
+        The ``realtime`` track sweeps these."""
         bad = sorted(set(options) - set(self.OPTIONS))
         if bad:
             raise InputError(f"unknown flow sampling option(s) {bad}; accepted: "
@@ -193,9 +232,10 @@ class FlowGenerator:
             raise InputError(f"attention guidance needs the euler sampler, got {sampler!r}")
         cache = self._check_cache(options.get("cache", self.cache))
         dtype = check_dtype(options.get("dtype", self.dtype))
+        decoder = self._check_decoder(options.get("decoder", self.decoder))
         new = copy.copy(self)
         new.steps, new.sampler, new.guidance = steps, sampler, float(guidance)
-        new.cache, new.dtype = cache, dtype
+        new.cache, new.dtype, new.decoder = cache, dtype, decoder
         return new
 
     def stream(self, prompts: Sequence[str], seeds: Sequence[int], *,
@@ -293,8 +333,8 @@ class FlowGenerator:
         """Side of the finest cross-attention grid of the backbone."""
         c = self.config
         if c.backbone == "dit":
-            return c.image_size // c.patch // c.dit_patch
-        return (c.image_size // c.patch) // 2 ** c.cross_attention_levels.index(True)
+            return c.grid // c.dit_patch
+        return c.grid // 2 ** c.cross_attention_levels.index(True)
 
     def attention_maps(self, x: torch.Tensor, t: float,
                        cond: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]
@@ -329,7 +369,16 @@ class FlowGenerator:
         return x - self.attention.strength * t * g / rms
 
     def _noise(self, seeds: list[int]) -> torch.Tensor:
-        return initial_noise(seeds, self.config.image_size)
+        return initial_noise(seeds, self.config.side, self.config.channels)
+
+    def to_images(self, x: torch.Tensor, timings: dict[str, float]) -> np.ndarray:
+        """The sampler's end point -> uint8 images: a latent model decodes it first with
+        its ``decoder``, timed as the ``decode`` stage."""
+        if self.latent is not None:
+            t0 = time.perf_counter()
+            x = self.latent.decode(x, self.decoder)
+            timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - t0
+        return tensor_to_images(x)
 
     def _batch(self, ids: torch.Tensor, mask: torch.Tensor, seeds: list[int],
                timings: dict[str, float], plans: list[Grounding] | None,
@@ -400,4 +449,4 @@ class FlowGenerator:
             raise GenlabError(f"generator produced NaN or inf for seeds "
                               f"{[seeds[i] for i in bad]} (checkpoint {self.checkpoint}); "
                               f"the weights or the guidance {w} are broken")
-        return tensor_to_images(x)
+        return self.to_images(x, timings)

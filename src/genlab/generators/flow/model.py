@@ -35,7 +35,7 @@ def _in_channels(c: FlowConfig) -> int:
     """The backbone's input channels: the pixel-unshuffled image, then what
     :meth:`FlowModel.velocity` concatenates beside it (box masks, grounding map,
     coordinates)."""
-    return (3 * c.patch**2 + c.box_channels + GROUNDING_CHANNELS * c.grounding
+    return (c.channels * c.patch**2 + c.box_channels + GROUNDING_CHANNELS * c.grounding
             + 2 * c.coord_channels)
 
 
@@ -45,8 +45,8 @@ def build_unet(c: FlowConfig) -> UNet2DConditionModel:
     up = tuple("CrossAttnUpBlock2D" if a else "UpBlock2D"
                for a in reversed(c.cross_attention_levels))
     return UNet2DConditionModel(
-        sample_size=c.image_size // c.patch,
-        in_channels=_in_channels(c), out_channels=3 * c.patch**2,
+        sample_size=c.grid,
+        in_channels=_in_channels(c), out_channels=c.channels * c.patch**2,
         block_out_channels=c.block_out_channels, layers_per_block=c.layers_per_block,
         down_block_types=down, up_block_types=up, cross_attention_dim=c.text_dim,
         attention_head_dim=_heads(c), norm_num_groups=c.norm_num_groups,
@@ -67,9 +67,9 @@ def build_dit(c: FlowConfig) -> PixArtTransformer2DModel:
     dit = PixArtTransformer2DModel(
         num_attention_heads=c.dit_width // c.attention_head_dim,
         attention_head_dim=c.attention_head_dim,
-        in_channels=_in_channels(c), out_channels=3 * c.patch**2, num_layers=c.dit_depth,
-        cross_attention_dim=c.text_dim,
-        sample_size=c.image_size // c.patch, patch_size=c.dit_patch,
+        in_channels=_in_channels(c), out_channels=c.channels * c.patch**2,
+        num_layers=c.dit_depth, cross_attention_dim=c.text_dim,
+        sample_size=c.grid, patch_size=c.dit_patch,
         use_additional_conditions=False, caption_channels=None,
         # diffusers' default scales the position grid to a 64-patch base (PixArt's
         # 512 px); 1 keeps one unit per patch.
@@ -124,7 +124,9 @@ def coord_maps(n: int, size: int) -> torch.Tensor:
 
 
 class FlowModel(nn.Module):
-    """Text encoder + UNet: ``velocity(x_t, t, states, mask)`` on ``(n, 3, H, W)`` in [-1, 1]."""
+    """Text encoder + UNet: ``velocity(x_t, t, states, mask)`` on ``(n, 3, H, W)`` in [-1, 1]
+    (or, with ``FlowConfig.latent``, on the autoencoder's ``(n, channels, side, side)``
+    latents)."""
 
     def __init__(self, config: FlowConfig) -> None:
         super().__init__()
@@ -165,13 +167,12 @@ class FlowModel(nn.Module):
         c = self.config
         if not c.box_channels:
             return None
-        return box_maps(ids, self.tokenizer.first_bin, c.box_bins, c.box_channels,
-                        c.image_size // c.patch)
+        return box_maps(ids, self.tokenizer.first_bin, c.box_bins, c.box_channels, c.grid)
 
     def grounding_maps(self, groundings: list[Grounding]) -> torch.Tensor:
         """The grounding maps of ``groundings`` at the UNet's resolution
         ``(n, GROUNDING_CHANNELS, H / patch, W / patch)`` (:mod:`.grounding`)."""
-        return grounding_maps(groundings, self.config.image_size // self.config.patch)
+        return grounding_maps(groundings, self.config.grid)
 
     def velocity(self, x: torch.Tensor, t: torch.Tensor, states: torch.Tensor,
                  mask: torch.Tensor, pooled_keep: torch.Tensor | None = None,

@@ -31,7 +31,6 @@ import torch
 from genlab.contracts import BoxList, Generation
 from genlab.errors import GenlabError, InputError
 from genlab.generators.flow.grounding import Grounding
-from genlab.generators.flow.objective import tensor_to_images
 from genlab.generators.flow.precision import precision
 from genlab.generators.flow.sampling import time_grid
 
@@ -112,7 +111,9 @@ def stream(gen: FlowGenerator, prompts: Sequence[str], seeds: Sequence[int],
                     if not torch.isfinite(row.x).all():
                         raise GenlabError(f"stream produced NaN or inf for seed "
                                           f"{seeds[row.index]} (checkpoint {gen.checkpoint})")
-                    images[row.index] = tensor_to_images(row.x)[0]
+                    decode_before = timings.get("decode", 0.0)
+                    images[row.index] = gen.to_images(row.x, timings)[0]
+                    backbone += timings.get("decode", 0.0) - decode_before  # not sampler time
                     latency[row.index] = time.perf_counter() - row.admitted
                 else:
                     keep.append(row)

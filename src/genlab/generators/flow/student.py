@@ -108,10 +108,14 @@ def ensure(teacher: FlowGenerator, folder: Path, train_steps: int, manifest: str
     """The finished student checkpoint in ``folder``, made first by ``make`` (which
     returns the last checkpoint and the seconds of its stages) when missing. Writes the
     ``manifest`` (teacher and config) before making and ``timing.json`` after; a
-    grounded teacher is an InputError (every student here is of a text-only model)."""
+    grounded teacher is an InputError (every student here is of a text-only model), and
+    so is a latent one (the students are made and stored in pixel space)."""
     if teacher.config.grounding:
         raise InputError("distillation takes a text-only flow model; this teacher "
                          f"({teacher.checkpoint}) draws grounding plans")
+    if teacher.config.latent:
+        raise InputError("distillation takes a pixel flow model; this teacher "
+                         f"({teacher.checkpoint}) works on latents ({teacher.config.latent!r})")
     with checkpoint.cache_lock(folder):
         done = finished(folder, train_steps)
         if done is not None:

@@ -41,7 +41,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 
 from genlab.errors import CheckpointError, InputError
 from genlab.generators.flow import checkpoint
-from genlab.generators.flow.config import FlowConfig
+from genlab.generators.flow.autoencoder import LatentSpace, ensure_autoencoder
+from genlab.generators.flow.config import FlowConfig, autoencoder_config
 from genlab.generators.flow.grounding import scene_maps
 from genlab.generators.flow.model import FlowModel
 from genlab.generators.flow.objective import flow_loss, images_to_tensor
@@ -66,6 +67,7 @@ class _Run:
     step: int = 0
     elapsed_s: float = 0.0
     counter: torch.nn.Module | None = None  # the frozen counter of ``count_loss``
+    latent: LatentSpace | None = None  # the frozen autoencoder of ``FlowConfig.latent``
 
     @property
     def distributed(self) -> bool:
@@ -91,9 +93,9 @@ def _streams(c: FlowConfig, rank: int) -> tuple[np.random.Generator, torch.Gener
 def _new_run(c: FlowConfig, rank: int = 0, cache_dir: Path | None = None) -> _Run:
     """A fresh run of ``c``; with ``count_loss`` it also holds its frozen counter from
     ``cache_dir`` (trained there if missing), so no step can run without it."""
-    if c.count_loss and cache_dir is None:
-        raise InputError("a config with count_loss > 0 needs the cache_dir that holds "
-                         "(or will hold) its counter")
+    if (c.count_loss or c.latent) and cache_dir is None:
+        raise InputError("a config with count_loss > 0 or a latent needs the cache_dir that "
+                         "holds (or will hold) its counter or autoencoder")
     with torch.random.fork_rng():  # seed the init without touching the caller's RNG
         torch.manual_seed(c.seed)
         model = FlowModel(c)
@@ -104,7 +106,9 @@ def _new_run(c: FlowConfig, rank: int = 0, cache_dir: Path | None = None) -> _Ru
     schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(c, s))
     ema = EMAModel(model.parameters(), decay=c.ema_decay, foreach=True)
     counter = ensure_counter(c, cache_dir) if cache_dir is not None else None
-    return _Run(c, model, opt, schedule, ema, *_streams(c, rank), rank=rank, counter=counter)
+    latent = ensure_latent(c, cache_dir) if cache_dir is not None else None
+    return _Run(c, model, opt, schedule, ema, *_streams(c, rank), rank=rank, counter=counter,
+                latent=latent)
 
 
 def _checksum(model: torch.nn.Module) -> float:
@@ -210,8 +214,12 @@ def _loss(run: _Run, batch: TrainingBatch) -> torch.Tensor:
     ids, mask = run.model.tokenizer.encode(batch.prompts, batch.boxes)
     # A grounded model learns from each image's true scene (the plan a perfect
     # planner would make); sampling takes the planner's scene instead.
-    grounding = (scene_maps(batch.scenes, c.image_size // c.patch) if c.grounding else None)
-    return flow_loss(run.model, images_to_tensor(batch.images), ids, mask, t_mean=c.t_mean,
+    grounding = (scene_maps(batch.scenes, c.grid) if c.grounding else None)
+    x0 = images_to_tensor(batch.images)
+    if run.latent is not None:  # latent diffusion: the flow moves the frozen encoder's latents
+        with torch.no_grad():
+            x0 = run.latent.encode(x0)
+    return flow_loss(run.model, x0, ids, mask, t_mean=c.t_mean,
                      t_std=c.t_std, cfg_dropout=c.cfg_dropout, generator=run.noise,
                      t_floor=c.loss_t_floor, pooled_dropout=c.pooled_dropout,
                      grounding=grounding, counter=run.counter, count_weight=c.count_loss)
@@ -229,6 +237,15 @@ def ensure_counter(config: FlowConfig, cache_dir: Path,
 
     vconfig = VerifierConfig.profile(config.counter)
     return frozen(ensure_verifier(vconfig, cache_dir, progress=progress))
+
+
+def ensure_latent(config: FlowConfig, cache_dir: Path,
+                  progress: bool = False) -> LatentSpace | None:
+    """The frozen autoencoder of ``config.latent`` in ``cache_dir``, trained there if
+    missing; None for a pixel model."""
+    if not config.latent:
+        return None
+    return ensure_autoencoder(autoencoder_config(config.latent), cache_dir, progress=progress)
 
 
 def _train_step(run: _Run) -> float:
@@ -274,6 +291,7 @@ def train(config: FlowConfig, out_dir: Path, *, resume: bool = True,
         checkpoint.prune(out_dir, keep=out_dir / "-")  # keep nothing
         (out_dir / CURVE).unlink(missing_ok=True)
     ensure_counter(config, out_dir.parent, progress)  # once, before any worker loads it
+    ensure_latent(config, out_dir.parent, progress)
     if config.workers == 1:
         last = _loop(0, config, out_dir, progress, end)
         assert last is not None
