@@ -7,7 +7,8 @@ model calls, p50 [95% CI] / p95 ms, ms per backbone call, the speedup over the
 the stream figures where the setting streams, accuracy and its ratio to the
 baseline (both with 95% intervals).
 
-    python bench/realtime_table.py [--db genlab-out/genlab.db] [--generators flow@ flow-reflow]
+    python bench/realtime_table.py [--db genlab-out/genlab.db] [--generators flow@ flow-reflow] \\
+        [--stages]
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", type=Path, default=None)
     ap.add_argument("--generators", nargs="+", default=["flow@"])
+    ap.add_argument("--stages", action="store_true",
+                    help="a second table: each setting's stages (p50 ms per batch-1 call)")
     args = ap.parse_args()
     with Store(args.db or paths.default_db()) as store:
         runs = [r for r in store.latest_runs(NAME)
@@ -59,6 +62,19 @@ def main() -> None:
               f"{_v(s.get('speedup_p50'), '.2f')} | {_v(s.get('throughput_img_s'), '.0f')} | "
               f"{stream} | {_ci(s.get('control_accuracy'))} | "
               f"{_ci(s.get('relative_accuracy'), '.2f')} |")
+    if args.stages:
+        _stages([(gen, s) for _, gen, _, s in sorted(rows, key=lambda r: -r[0])])
+
+
+def _stages(rows: list[tuple[str, dict]]) -> None:  # type: ignore[type-arg]
+    """Each setting's stage p50s, one column per stage any setting reports."""
+    names = list(dict.fromkeys(c.removeprefix("stage_").removesuffix("_ms")
+                               for _, s in rows for c in s if c.startswith("stage_")))
+    print("\n| setting | " + " | ".join(f"{n} ms" for n in names) + " |")
+    print("|---|" + "---:|" * len(names))
+    for gen, s in rows:
+        print(f"| `{gen}` | " + " | ".join(_v(s.get(f"stage_{n}_ms"), ".2f") for n in names)
+              + " |")
 
 
 if __name__ == "__main__":

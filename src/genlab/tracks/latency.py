@@ -96,9 +96,9 @@ class _PeakRSS:
     On Linux the kernel keeps the high-water mark itself: writing ``5`` to
     ``/proc/self/clear_refs`` resets it and ``VmHWM`` in ``/proc/self/status`` reads
     it, at no cost to the timed calls. Elsewhere a thread samples the RSS every
-    ``interval`` seconds, which perturbs what it measures: on 2 cores such a thread
-    slowed batch-1 calls of a compiled few-step model by ~15% (session 12), so it is
-    the fallback only (``sampled`` says which was used).
+    ``interval`` seconds, which perturbs what it measures (on 2 cores it competes with
+    torch's intra-op threads for a core), so it is the fallback only (``sampled`` says
+    which was used).
     """
 
     def __init__(self, interval: float = 0.001) -> None:
