@@ -26,6 +26,7 @@ import numpy as np
 from genlab.errors import ParseError, SpecError
 from genlab.worlds.motion.spec import Body, MotionScene, Physics
 from genlab.worlds.shapes import vocab
+from genlab.worlds.shapes.placement import MIN_SIZE
 
 GRAVITY_MOTIONS: tuple[str, ...] = ("resting", "falling", "bouncing", "sliding left",
                                     "sliding right")
@@ -35,7 +36,7 @@ MOTIONS: tuple[str, ...] = GRAVITY_MOTIONS + WEIGHTLESS_MOTIONS
 MAX_BODIES = 8
 MAX_GROUPS = 3
 GRAVITY = 2.0  # image heights per second squared: a drop from the top lands in ~1 s
-SIZES = (0.10, 0.16)
+SIZES = (MIN_SIZE, 0.2)  # the shapes world's sizes, the range its detector is validated on
 SPEEDS = (0.2, 0.6)
 _SINGULAR = {p: s for s, p in vocab.PLURALS.items()}
 _DIRECTIONS = {"left": (-1.0, 0.0), "right": (1.0, 0.0), "up": (0.0, -1.0),

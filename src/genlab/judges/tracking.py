@@ -1,0 +1,206 @@
+"""Judge ``tracking``: a video of the ``motion`` world against the simulator's truth.
+
+Every frame is parsed exactly as a ``shapes`` image is (:func:`genlab.judges.detect.
+detect_batch`: colour, shape and box of each object), then compared with the
+reference rollout (the simulator's states for the same initial scene, frame rate and
+length, :class:`genlab.worlds.motion.physics.Trajectory`):
+
+- ``count_ok``: for every kind (colour x shape) the frame shows as many objects as the
+  reference has bodies of that kind in view (this and the next two are nan on frames
+  the exact parse cannot judge even for the simulator's own render: a body partly out
+  of view, or two bodies closer than 2 pixels, :func:`judgeable`);
+- ``colour_ok``: every object in the frame is a kind of the scene (no colour drift,
+  no unknown colour, no merged blob);
+- ``position_error_px``: the mean distance, in pixels, between each reference body in
+  view and the object matched to it (Hungarian matching on distance within a kind,
+  Kuhn, 1955; nan where nothing is matched);
+- ``identity_ok``: objects are tracked from frame to frame on their own (matching
+  within a kind to the track's last position, as SORT does, Bewley et al., 2016; an
+  object missing from a frame keeps its track, and the nearest unclaimed object of its
+  kind takes it up again). A frame is identity-consistent when every track is matched
+  to the same reference body as when the track began. Tracks begin afresh after every
+  frame that cannot be judged: two bodies of one kind that touch, or leave and come
+  back, are indistinguishable to any pixel parser at this size, so which is which
+  across such a frame is not scored (it is ambiguous, not wrong);
+- ``flicker``: the mean absolute change, in [0, 1], between consecutive frames over
+  the pixels that are background in both reference frames (0 for a still background).
+
+Drift curves are window means of these per-frame series (:meth:`TrackingResult.curve`).
+The judge never sees a generator; a test checks that the simulator's own frames score
+perfectly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from genlab.errors import InputError
+from genlab.judges.detect import DetectedObject, detect_batch
+from genlab.worlds.motion.frames import render_frames
+from genlab.worlds.motion.physics import Trajectory
+from genlab.worlds.shapes import vocab
+
+NAME, VERSION = "tracking", "1.0"
+GATE = 0.25  # the farthest (image fraction) an object may be from its match
+SERIES = ("count_ok", "colour_ok", "identity_ok", "position_error_px", "flicker")
+
+
+@dataclass(frozen=True)
+class TrackingResult:
+    """Per-frame series ``(frames,)`` of a judged video (see the module docstring); the
+    ``*_ok`` series are 1 / 0 / nan (not judgeable)."""
+
+    fps: int
+    count_ok: np.ndarray
+    colour_ok: np.ndarray
+    identity_ok: np.ndarray
+    position_error_px: np.ndarray
+    flicker: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.count_ok)
+
+    def series(self, name: str) -> np.ndarray:
+        if name not in SERIES:
+            raise InputError(f"unknown tracking series {name!r}; accepted: {', '.join(SERIES)}")
+        return np.asarray(getattr(self, name), np.float64)
+
+    def mean(self, name: str, lo: int = 0, hi: int | None = None) -> float:
+        """The series' mean over frames ``lo:hi`` (nan frames left out)."""
+        part = self.series(name)[lo:hi]
+        return float(np.nanmean(part)) if np.isfinite(part).any() else float("nan")
+
+    def curve(self, name: str, window_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(window start seconds, window mean)`` of a series over windows of
+        ``window_s`` seconds: the drift curve."""
+        step = max(1, int(round(window_s * self.fps)))
+        starts = np.arange(0, len(self), step)
+        return starts / self.fps, np.array([self.mean(name, lo, lo + step) for lo in starts])
+
+
+def _kind(o: DetectedObject) -> tuple[str, str]:
+    return o.colour, o.shape
+
+
+def _match(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int, float]]:
+    """Hungarian matching of points ``a`` (k, 2) to ``b`` (m, 2) within :data:`GATE`."""
+    if not len(a) or not len(b):
+        return []
+    cost = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=-1)
+    rows, cols = linear_sum_assignment(cost)
+    return [(int(i), int(j), float(cost[i, j])) for i, j in zip(rows, cols, strict=True)
+            if cost[i, j] <= GATE]
+
+
+class _Tracks:
+    """Frame-to-frame tracks of one kind, with object permanence (lost tracks wait)."""
+
+    def __init__(self) -> None:
+        self.last: list[np.ndarray] = []   # each track's last position
+        self.body: list[int] = []          # the reference body it was first matched to
+        self.seen: list[bool] = []         # whether it was matched in the last frame
+
+    def step(self, points: np.ndarray) -> list[int]:
+        """The track of each point (new tracks are made for unclaimed points)."""
+        owner = [-1] * len(points)
+        live = [k for k, s in enumerate(self.seen) if s]
+        for i, j, _ in _match(points, np.array([self.last[k] for k in live]).reshape(-1, 2)):
+            owner[i] = live[j]
+        lost = [k for k, s in enumerate(self.seen) if not s]
+        for i in range(len(points)):
+            if owner[i] < 0:
+                if lost:  # permanence: a returning object is the one that left nearest
+                    k = min(lost, key=lambda q: float(np.linalg.norm(self.last[q] - points[i])))
+                    lost.remove(k)
+                    owner[i] = k
+                else:
+                    self.last.append(points[i])
+                    self.body.append(-1)
+                    self.seen.append(True)
+                    owner[i] = len(self.last) - 1
+        for k in range(len(self.seen)):
+            self.seen[k] = k in owner
+        for i, k in enumerate(owner):
+            self.last[k] = points[i]
+        return owner
+
+
+def track(frames: np.ndarray, reference: Trajectory) -> TrackingResult:
+    """Judge ``frames`` ``(T, H, W, 3) uint8`` against the reference rollout ``reference``
+    (the simulator's states of the same scene, at the same fps, ``T`` frames)."""
+    if not isinstance(frames, np.ndarray) or frames.ndim != 4 or frames.shape[-1] != 3 \
+            or frames.dtype != np.uint8 or frames.shape[1] != frames.shape[2]:
+        raise InputError(f"frames must be (T, H, H, 3) uint8, got "
+                         f"{getattr(frames, 'shape', None)} {getattr(frames, 'dtype', None)}")
+    if len(frames) != len(reference):
+        raise InputError(f"{len(frames)} frames against a reference of {len(reference)}; a "
+                         "video is judged against the rollout of its own length and fps")
+    size = frames.shape[1]
+    bodies = reference.scene.bodies
+    kinds = [(b.colour, b.shape) for b in bodies]
+    visible = reference.visible()
+    tracks = {k: _Tracks() for k in set(kinds)}
+    n = len(frames)
+    judged = judgeable(reference, size)
+    count_ok, colour_ok, identity_ok = (np.full(n, np.nan) for _ in range(3))
+    error = np.full(n, np.nan)
+    for t, det in enumerate(detect_batch(frames)):
+        if t and not judged[t - 1]:  # identities re-anchor after an ambiguous frame
+            tracks = {k: _Tracks() for k in tracks}
+        objs = list(det.objects)
+        colour = all(_kind(o) in tracks for o in objs)
+        count = all(sum(_kind(o) == k for o in objs)
+                    == sum(kinds[b] == k and visible[t, b] for b in range(len(bodies)))
+                    for k in tracks)
+        dists, consistent = [], True
+        for k, tr in tracks.items():
+            points = np.array([[o.cx, o.cy] for o in objs if _kind(o) == k]).reshape(-1, 2)
+            refs = [b for b in range(len(bodies)) if kinds[b] == k and visible[t, b]]
+            owner = tr.step(points)
+            for i, j, d in _match(points, reference.pos[t, refs].reshape(-1, 2)):
+                dists.append(d)
+                body = refs[j]
+                if tr.body[owner[i]] < 0:
+                    tr.body[owner[i]] = body
+                consistent &= tr.body[owner[i]] == body
+        if judged[t]:
+            count_ok[t], colour_ok[t], identity_ok[t] = count, colour, consistent
+        if dists:
+            error[t] = float(np.mean(dists)) * size
+    return TrackingResult(reference.fps, count_ok, colour_ok, identity_ok, error,
+                          _flicker(frames, reference))
+
+
+def judgeable(reference: Trajectory, size: int, gap_px: float = 2.0) -> np.ndarray:
+    """``(frames,) bool``: frames whose exact parse is defined: every body in view lies
+    wholly inside it and no two are closer than ``gap_px`` pixels (touching discs are
+    one connected blob to any pixel parser, and a clipped shape is no shape)."""
+    r = np.array([b.radius for b in reference.scene.bodies])
+    x, y = reference.pos[..., 0], reference.pos[..., 1]
+    inside = (x - r >= 0) & (x + r <= 1) & (y - r >= 0) & (y + r <= 1)
+    visible = reference.visible()
+    ok = (inside | ~visible).all(axis=1)
+    d = np.linalg.norm(reference.pos[:, :, None] - reference.pos[:, None, :], axis=-1)
+    gap = d - r[:, None] - r[None, :]
+    both = visible[:, :, None] & visible[:, None, :]
+    np.einsum("tii->ti", both)[:] = False  # a body and itself
+    return ok & ~((gap < gap_px / size) & both).any(axis=(1, 2))
+
+
+def _flicker(frames: np.ndarray, reference: Trajectory) -> np.ndarray:
+    """Per frame (0 for the first): mean |change| over pixels background in both
+    reference frames."""
+    out = np.zeros(len(frames))
+    if len(frames) < 2:
+        return out
+    truth = render_frames(reference, frames.shape[1])
+    colour = np.array(vocab.BACKGROUNDS[reference.scene.background], np.uint8)
+    background = (truth == colour).all(-1)                               # (T, H, W)
+    both = background[1:] & background[:-1]
+    change = np.abs(frames[1:].astype(np.int16) - frames[:-1]).mean(-1) / 255.0
+    total = (change * both).sum(axis=(1, 2))
+    out[1:] = total / np.maximum(both.sum(axis=(1, 2)), 1)
+    return out
