@@ -78,7 +78,8 @@ class TrackingResult:
         ``window_s`` seconds: the drift curve."""
         step = max(1, int(round(window_s * self.fps)))
         starts = np.arange(0, len(self), step)
-        return starts / self.fps, np.array([self.mean(name, int(lo), int(lo) + step) for lo in starts])
+        means = [self.mean(name, int(lo), int(lo) + step) for lo in starts]
+        return starts / self.fps, np.array(means)
 
 
 def _kind(o: DetectedObject) -> tuple[str, str]:
