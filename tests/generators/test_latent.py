@@ -81,6 +81,8 @@ def test_autoencoder_configs_refuse_bad_values() -> None:
         AutoencoderConfig.profile("huge")
     with pytest.raises(InputError, match="one entry per level"):
         AutoencoderConfig(widths=(8, 16), tiny_blocks=(1,))
+    with pytest.raises(InputError, match="tiny_blocks .* must be ints >= 0"):
+        AutoencoderConfig(tiny_blocks=(0, 0, 0))
     with pytest.raises(InputError, match="latent_channels must be an int >= 1"):
         AutoencoderConfig(latent_channels=0)
     with pytest.raises(InputError, match="divisible by the downsampling factor 8"):

@@ -88,6 +88,10 @@ class AutoencoderConfig:
         if not self.widths or len(self.tiny_blocks) != len(self.widths):
             raise InputError(f"AutoencoderConfig: widths {self.widths} and tiny_blocks "
                              f"{self.tiny_blocks} need one entry per level each")
+        if any(isinstance(b, bool) or not isinstance(b, int) or b < 0
+               for b in self.tiny_blocks) or not any(self.tiny_blocks):
+            raise InputError(f"AutoencoderConfig.tiny_blocks {self.tiny_blocks} must be ints "
+                             ">= 0, at least one of them > 0")
         if self.image_size % self.factor:
             raise InputError(f"image_size {self.image_size} must be divisible by the "
                              f"downsampling factor {self.factor}")
