@@ -177,3 +177,48 @@ def test_realised_scenes_do_what_the_prompt_says() -> None:
     weightless = grammar.realise(grammar.parse("a cyan circle drifting up"),
                                  np.random.default_rng(0))
     assert weightless.physics.gravity == 0 and weightless.bodies[0].vy < 0
+
+
+# ---------------------------------------------------------------- splits
+
+from genlab.worlds.motion import splits  # noqa: E402
+
+
+@pytest.mark.parametrize("scenario", splits.SCENARIOS)
+def test_train_never_shows_the_held_out_physics(scenario: str) -> None:
+    train = splits.sample(scenario, "train", 60, seed=0)
+    assert train == splits.sample(scenario, "train", 60, seed=0)
+    for item in train:
+        assert grammar.parse(item.prompt) == item.spec and item.ood == ()
+        assert not any((g.motion, g.shape) in splits.HELDOUT_MOTION_SHAPE
+                       for g in item.spec.groups)
+        speeds = [np.hypot(b.vx, b.vy) for b in item.scene.bodies]
+        assert max(speeds) <= splits.TRAIN_SPEEDS[1] + 1e-12
+    test = splits.sample(scenario, "test", 60, seed=0)
+    kinds = {item.ood for item in test}
+    assert kinds == {(), ("speed",), ("combination",)}
+    for item in test:
+        moving = [np.hypot(b.vx, b.vy) for b in item.scene.bodies if b.vx or b.vy]
+        if item.ood == ("speed",):
+            assert moving and min(moving) >= splits.OOD_SPEEDS[0]
+        if item.ood == ("combination",):
+            assert any((g.motion, g.shape) in splits.HELDOUT_MOTION_SHAPE
+                       for g in item.spec.groups)
+
+
+def test_collision_scenes_collide() -> None:
+    for item in splits.sample("collision", "dev", 10, seed=1):
+        traj = simulate(item.scene, 120, 30)  # 4 s
+        r = sum(b.radius for b in item.scene.bodies)
+        gap = np.linalg.norm(traj.pos[:, 1] - traj.pos[:, 0], axis=1) - r
+        assert gap.min() < 0.05  # they meet (frames are 1/30 s apart)
+        assert (traj.vel[:, 0, 0] < 0).any()  # and the left one is sent back
+
+
+def test_split_sampling_refuses_bad_requests() -> None:
+    with pytest.raises(InputError, match="unknown motion scenario 'orbit'; accepted: uniform"):
+        splits.sample("orbit", "train", 1)
+    with pytest.raises(SpecError, match="unknown split 'val'"):
+        splits.sample("uniform", "val", 1)
+    with pytest.raises(InputError, match="n must be an int >= 0"):
+        splits.sample("uniform", "train", -1)

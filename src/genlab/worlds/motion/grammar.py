@@ -175,8 +175,9 @@ def parse(text: str) -> MotionPrompt:
 # ---------------------------------------------------------------- spec -> scene
 
 
-def _velocity(motion: str, rng: np.random.Generator) -> tuple[float, float]:
-    speed = float(rng.uniform(*SPEEDS))
+def _velocity(motion: str, rng: np.random.Generator,
+              speeds: tuple[float, float]) -> tuple[float, float]:
+    speed = float(rng.uniform(*speeds))
     if motion in ("resting", "falling"):
         return 0.0, 0.0
     if motion == "bouncing":
@@ -193,10 +194,11 @@ def _height(motion: str, r: float, rng: np.random.Generator) -> float:
     return float(rng.uniform(r, 1.0 - r))
 
 
-def realise(spec: MotionPrompt, rng: np.random.Generator, *, tries: int = 200) -> MotionScene:
+def realise(spec: MotionPrompt, rng: np.random.Generator, *, tries: int = 200,
+            speeds: tuple[float, float] = SPEEDS) -> MotionScene:
     """A concrete scene for ``spec``: sizes, non-overlapping start positions and the
-    velocities its motions mean (speeds in :data:`SPEEDS`), gravity :data:`GRAVITY` or
-    none, walls and floor on."""
+    velocities its motions mean (speeds uniform in ``speeds``, :data:`SPEEDS` unless a
+    split holds other speeds out), gravity :data:`GRAVITY` or none, walls and floor on."""
     bodies: list[Body] = []
     for g in spec.groups:
         for _ in range(g.count):
@@ -210,7 +212,7 @@ def realise(spec: MotionPrompt, rng: np.random.Generator, *, tries: int = 200) -
             else:
                 raise SpecError(f"could not place {g.count} {g.colour} {g.shape}(s) "
                                 f"without overlap in {tries} tries; ask for fewer bodies")
-            vx, vy = _velocity(g.motion, rng)
+            vx, vy = _velocity(g.motion, rng, speeds)
             bodies.append(Body(g.shape, g.colour, x, y, size, vx, vy))
     physics = Physics(gravity=GRAVITY if spec.gravity else 0.0)
     return MotionScene(spec.background, tuple(bodies), physics)
