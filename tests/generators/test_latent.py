@@ -108,6 +108,8 @@ def test_flow_configs_on_latents() -> None:
 def test_a_latent_model_decodes_in_a_timed_stage(ckpt: Path, same_up_to_rounding) -> None:  # type: ignore[no-untyped-def]
     gen = FlowGenerator(ckpt, steps=2)
     assert gen.latent is not None and gen.describe()["decoder"] == "vae"
+    smoke = AutoencoderConfig.profile("smoke")  # a run's identity names the weights
+    assert gen.describe()["autoencoder"] == {"vae": smoke.key(), "tiny": smoke.tiny_key()}
     seeds = [1, 2, 3]
     out = gen.generate(PROMPTS, seeds)
     assert out.images.shape == (3, 32, 32, 3) and out.images.dtype == np.uint8

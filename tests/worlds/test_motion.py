@@ -222,3 +222,30 @@ def test_split_sampling_refuses_bad_requests() -> None:
         splits.sample("uniform", "val", 1)
     with pytest.raises(InputError, match="n must be an int >= 0"):
         splits.sample("uniform", "train", -1)
+
+
+# ---------------------------------------------------------------- videos
+
+from genlab.worlds.motion import video  # noqa: E402
+
+
+def test_mp4_round_trip_and_filmstrip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    traj = simulate(_bouncing(), 45, 30)
+    frames = render_frames(traj)
+    path = video.write_mp4(frames, tmp_path / "v" / "bouncing.mp4", 30, scale=4)
+    back = video.read_mp4(path)
+    assert back.shape == (45, 128, 128, 3)
+    # lossy, but close to the nearest-neighbour upscale of every frame
+    assert np.abs(back.astype(int) - video.upscale(frames, 4)).mean() < 4.0
+    assert not list(tmp_path.glob("v/.tmp-*"))  # nothing half-written left behind
+    strip = video.filmstrip(frames, [0, 15, 44], scale=2)
+    assert strip.shape == (64, 3 * 64 + 2 * 2, 3)
+    assert (strip[:, 64:66] == 128).all()
+    with pytest.raises(InputError, match="filmstrip indices"):
+        video.filmstrip(frames, [0, 45])
+    with pytest.raises(InputError, match="uint8"):
+        video.write_mp4(frames.astype(np.float32), tmp_path / "x.mp4", 30)
+    with pytest.raises(InputError, match="even sides"):
+        video.write_mp4(frames[:, :31, :31], tmp_path / "x.mp4", 30, scale=1)
+    with pytest.raises(InputError, match="fps must be an int in 1..240"):
+        video.write_mp4(frames, tmp_path / "x.mp4", 0)

@@ -187,8 +187,10 @@ class FlowGenerator:
             d["cache"] = self.cache
         if self.dtype != "float32":  # likewise
             d["dtype"] = self.dtype
-        if self.latent is not None:
+        if self.latent is not None:  # which autoencoder's weights decode, and by which path
+            ae = self.latent.config
             d["decoder"] = self.decoder
+            d["autoencoder"] = {"vae": ae.key(), "tiny": ae.tiny_key()}
         if self.origin is not None:  # weights not named by the config (a distilled student)
             d["origin"] = dict(self.origin)
         return d
