@@ -102,6 +102,7 @@ def stream(gen: FlowGenerator, prompts: Sequence[str], seeds: Sequence[int],
                 v = _velocity(gen, x, t, states, smask, maps, grounded, w).float()
             backbone = time.perf_counter() - tb
             timings["backbone"] += backbone
+            other_stages = backbone  # time of this call that is not the sampler's
             calls += 1
             x = x + h * v
             keep, keep_cond = [], []
@@ -113,13 +114,13 @@ def stream(gen: FlowGenerator, prompts: Sequence[str], seeds: Sequence[int],
                                           f"{seeds[row.index]} (checkpoint {gen.checkpoint})")
                     decode_before = timings.get("decode", 0.0)
                     images[row.index] = gen.to_images(row.x, timings)[0]
-                    backbone += timings.get("decode", 0.0) - decode_before  # not sampler time
+                    other_stages += timings.get("decode", 0.0) - decode_before
                     latency[row.index] = time.perf_counter() - row.admitted
                 else:
                     keep.append(row)
                     keep_cond.append(c)
             flight, cond = keep, keep_cond
-            timings["sampler"] += time.perf_counter() - t1 - backbone
+            timings["sampler"] += time.perf_counter() - t1 - other_stages
     out = np.stack(images) if images else np.zeros((0, size, size, 3), np.uint8)  # type: ignore[arg-type]
     return StreamResult(Generation(out, timings), tuple(latency), calls)
 

@@ -91,8 +91,9 @@ def _streams(c: FlowConfig, rank: int) -> tuple[np.random.Generator, torch.Gener
 
 
 def _new_run(c: FlowConfig, rank: int = 0, cache_dir: Path | None = None) -> _Run:
-    """A fresh run of ``c``; with ``count_loss`` it also holds its frozen counter from
-    ``cache_dir`` (trained there if missing), so no step can run without it."""
+    """A fresh run of ``c``; with ``count_loss`` it also holds its frozen counter, and with
+    a ``latent`` its frozen autoencoder, from ``cache_dir`` (trained there if missing), so
+    no step can run without them."""
     if (c.count_loss or c.latent) and cache_dir is None:
         raise InputError("a config with count_loss > 0 or a latent needs the cache_dir that "
                          "holds (or will hold) its counter or autoencoder")
