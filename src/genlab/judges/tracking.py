@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from genlab.contracts import check_images
 from genlab.errors import InputError
 from genlab.judges.detect import DetectedObject, detect_batch
 from genlab.worlds.motion.frames import render_frames
@@ -132,10 +133,9 @@ class _Tracks:
 def track(frames: np.ndarray, reference: Trajectory) -> TrackingResult:
     """Judge ``frames`` ``(T, H, W, 3) uint8`` against the reference rollout ``reference``
     (the simulator's states of the same scene, at the same fps, ``T`` frames)."""
-    if not isinstance(frames, np.ndarray) or frames.ndim != 4 or frames.shape[-1] != 3 \
-            or frames.dtype != np.uint8 or frames.shape[1] != frames.shape[2]:
-        raise InputError(f"frames must be (T, H, H, 3) uint8, got "
-                         f"{getattr(frames, 'shape', None)} {getattr(frames, 'dtype', None)}")
+    check_images(frames, what="frames")
+    if frames.shape[1] != frames.shape[2]:
+        raise InputError(f"frames must be square (T, H, H, 3), got {frames.shape}")
     if len(frames) != len(reference):
         raise InputError(f"{len(frames)} frames against a reference of {len(reference)}; a "
                          "video is judged against the rollout of its own length and fps")

@@ -363,7 +363,9 @@ class RealtimeTrack:
         q = config.quality
         with bars(progress) as task:
             batched = _throughput(variant, prompts, config, task)
-        samples = store.samples(run_id)
+        # the baseline's samples were read by _quality already
+        samples = (base.samples if variant is base.variant and base.samples is not None
+                   else store.samples(run_id))
         recs = [*latency_records(variant.label, single, batched, variant.setting,
                                  resamples=config.resamples, seed=config.seed)]
         if isinstance(variant.generator, Streamed):  # the timed calls' images (no warm-up)

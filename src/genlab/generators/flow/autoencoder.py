@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from diffusers.models.autoencoders.vae import DecoderTiny
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from genlab.errors import CheckpointError, InputError
+from genlab.errors import CheckpointError, InputError, check_int
 from genlab.generators.flow.checkpoint import cache_lock
 
 DECODERS = ("vae", "tiny")
@@ -82,9 +83,7 @@ class AutoencoderConfig:
     def __post_init__(self) -> None:
         for name in ("latent_channels", "tiny_width", "steps", "tiny_steps", "batch_size",
                      "scale_batches", "image_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InputError(f"AutoencoderConfig.{name} must be an int >= 1, got {v!r}")
+            check_int(f"AutoencoderConfig.{name}", getattr(self, name))
         if not self.widths or len(self.tiny_blocks) != len(self.widths):
             raise InputError(f"AutoencoderConfig: widths {self.widths} and tiny_blocks "
                              f"{self.tiny_blocks} need one entry per level each")
@@ -196,28 +195,39 @@ def _renders(rng: np.random.Generator, config: AutoencoderConfig) -> torch.Tenso
     return images_to_tensor(batch.images)
 
 
-def train_vae(config: AutoencoderConfig, progress: bool = False) -> LatentSpace:
-    """Train the VAE on fresh ``train``-split renders, then measure the latent scale; the
-    tiny decoder is left untrained (:func:`train_tiny`)."""
+def _fit(module: nn.Module, steps: int, lr: float, label: str, progress: bool,
+         loss_of: Callable[[], torch.Tensor]) -> None:
+    """``steps`` AdamW steps on ``module``'s parameters (cosine learning rate from ``lr``),
+    each minimising ``loss_of()`` (which draws its own batch), under a progress bar."""
     from rich.progress import Progress
 
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    space = LatentSpace(config)
-    opt = torch.optim.AdamW(space.vae.parameters(), lr=config.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.steps)
+    opt = torch.optim.AdamW(module.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     with Progress(disable=not progress) as bar:
-        task = bar.add_task("autoencoder", total=config.steps)
-        for _ in range(config.steps):
-            x = _renders(rng, config)
-            posterior = space.vae.encode(x).latent_dist
-            recon = space.vae.decode(posterior.sample()).sample
-            loss = F.l1_loss(recon, x) + config.kl_weight * posterior.kl().mean()
+        task = bar.add_task(label, total=steps)
+        for _ in range(steps):
+            loss = loss_of()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
-            bar.update(task, advance=1, description=f"autoencoder L1 {loss.item():.4f}")
+            bar.update(task, advance=1, description=f"{label} L1 {loss.item():.4f}")
+
+
+def train_vae(config: AutoencoderConfig, progress: bool = False) -> LatentSpace:
+    """Train the VAE on fresh ``train``-split renders, then measure the latent scale; the
+    tiny decoder is left untrained (:func:`train_tiny`)."""
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    space = LatentSpace(config)
+
+    def loss() -> torch.Tensor:
+        x = _renders(rng, config)
+        posterior = space.vae.encode(x).latent_dist
+        recon = space.vae.decode(posterior.sample()).sample
+        return F.l1_loss(recon, x) + config.kl_weight * posterior.kl().mean()
+
+    _fit(space.vae, config.steps, config.lr, "autoencoder", progress, loss)
     space.vae.requires_grad_(False).eval()
     with torch.no_grad():
         means = torch.cat([space.vae.encode(_renders(rng, config)).latent_dist.mean
@@ -229,26 +239,18 @@ def train_vae(config: AutoencoderConfig, progress: bool = False) -> LatentSpace:
 def train_tiny(space: LatentSpace, progress: bool = False) -> nn.Module:
     """Train ``space``'s tiny decoder to decode its frozen VAE's latents of fresh
     ``train``-split renders back to the renders (L1)."""
-    from rich.progress import Progress
-
     config = space.config
     torch.manual_seed(config.seed + 1)
     rng = np.random.default_rng(config.seed + 1)
     space.tiny.requires_grad_(True).train()
-    opt = torch.optim.AdamW(space.tiny.parameters(), lr=config.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.tiny_steps)
-    with Progress(disable=not progress) as bar:
-        task = bar.add_task("tiny decoder", total=config.tiny_steps)
-        for _ in range(config.tiny_steps):
-            x = _renders(rng, config)
-            with torch.no_grad():
-                z = space.encode(x)
-            loss = F.l1_loss(space.decode(z, "tiny"), x)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            bar.update(task, advance=1, description=f"tiny decoder L1 {loss.item():.4f}")
+
+    def loss() -> torch.Tensor:
+        x = _renders(rng, config)
+        with torch.no_grad():
+            z = space.encode(x)
+        return F.l1_loss(space.decode(z, "tiny"), x)
+
+    _fit(space.tiny, config.tiny_steps, config.lr, "tiny decoder", progress, loss)
     return space.tiny.requires_grad_(False).eval()
 
 

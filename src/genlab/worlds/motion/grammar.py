@@ -120,11 +120,11 @@ def prompt(spec: MotionPrompt) -> str:
 # ---------------------------------------------------------------- English -> spec
 
 
-def _accepted() -> str:
-    words = sorted(set(vocab.NUMBERS) | {"a"} | set(vocab.COLOURS) | set(vocab.SHAPES)
-                   | set(vocab.PLURALS.values()) | {w for m in MOTIONS for w in m.split()}
-                   | {"and", "on", "background"} | set(vocab.BACKGROUNDS))
-    return ", ".join(words)
+_WORDS: frozenset[str] = frozenset(
+    set(vocab.NUMBERS) | {"a"} | set(vocab.COLOURS) | set(vocab.SHAPES)
+    | set(vocab.PLURALS.values()) | {w for m in MOTIONS for w in m.split()}
+    | {"and", "on", "background"} | set(vocab.BACKGROUNDS))
+"""Every word a motion prompt may use."""
 
 
 def _parse_group(words: list[str], text: str) -> MotionGroup:
@@ -155,10 +155,10 @@ def parse(text: str) -> MotionPrompt:
     if not isinstance(text, str) or not text.strip():
         raise ParseError(f"a motion prompt must be a non-empty string, got {text!r}")
     clean = " ".join(text.strip().lower().split())
-    unknown = sorted({w for w in re.split(r"[ ,]+", clean) if w}
-                     - set(_accepted().split(", ")))
+    unknown = sorted({w for w in re.split(r"[ ,]+", clean) if w} - _WORDS)
     if unknown:
-        raise ParseError(f"unknown word(s) {unknown} in {text!r}; accepted: {_accepted()}")
+        raise ParseError(f"unknown word(s) {unknown} in {text!r}; accepted: "
+                         f"{', '.join(sorted(_WORDS))}")
     background = vocab.DEFAULT_BACKGROUND
     found = re.fullmatch(r"(.*) on a (\w+) background", clean)
     if found:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genlab.errors import InputError
+from genlab.errors import InputError, check_int
 from genlab.worlds.motion.spec import MotionScene, Physics
 
 SIM_HZ = 240
@@ -181,8 +181,7 @@ def simulate(scene: MotionScene, frames: int, fps: int,
     """The exact states of ``frames`` frames at ``fps``, from t = 0 (or from ``start``,
     a frame boundary of an earlier rollout at the same ``fps``)."""
     fps = check_fps(fps)
-    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
-        raise InputError(f"frames must be an int >= 1, got {frames!r}")
+    check_int("frames", frames)
     per = SIM_HZ // fps
     state = State.initial(scene) if start is None else start
     if state.step % per:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genlab.errors import InputError, SpecError
+from genlab.errors import InputError, SpecError, check_int
 from genlab.worlds.motion import grammar
 from genlab.worlds.motion.grammar import MotionGroup, MotionPrompt
 from genlab.worlds.motion.spec import MotionScene
@@ -108,8 +108,7 @@ def sample(scenario: str, split: str, n: int, seed: int = 0) -> list[MotionItem]
                          f"{', '.join(SCENARIOS)}")
     if split not in SPLITS:
         raise SpecError(f"unknown split {split!r}; accepted: {', '.join(SPLITS)}")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise InputError(f"n must be an int >= 0, got {n!r}")
+    check_int("n", n, 0)
     rng = np.random.default_rng((SPLIT_SEEDS[split], SCENARIOS.index(scenario), seed))
     out: list[MotionItem] = []
     while len(out) < n:

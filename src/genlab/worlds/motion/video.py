@@ -16,21 +16,20 @@ from pathlib import Path
 
 import numpy as np
 
-from genlab.errors import InputError
+from genlab.contracts import check_images
+from genlab.errors import InputError, check_int
 
 
-def _check_frames(frames: np.ndarray) -> np.ndarray:
-    if not isinstance(frames, np.ndarray) or frames.ndim != 4 or frames.shape[-1] != 3 \
-            or frames.dtype != np.uint8 or not len(frames):
-        raise InputError(f"frames must be a non-empty (T, H, W, 3) uint8 array, got "
-                         f"{getattr(frames, 'shape', None)} {getattr(frames, 'dtype', None)}")
-    return frames
+def _check_frames(frames: object) -> np.ndarray:
+    images = check_images(frames, what="frames")
+    if not len(images):
+        raise InputError("frames must hold at least one frame, got none")
+    return images
 
 
 def upscale(frames: np.ndarray, factor: int) -> np.ndarray:
     """Each pixel as a ``factor`` x ``factor`` block."""
-    if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
-        raise InputError(f"scale must be an int >= 1, got {factor!r}")
+    check_int("scale", factor)
     return np.repeat(np.repeat(frames, factor, axis=-3), factor, axis=-2)
 
 
