@@ -10,12 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from genlab.contracts import Generator, Judge
-from genlab.errors import InputError
+from genlab.contracts import Generator, Judge, VideoGenerator
+from genlab.errors import InputError, UnknownNameError, suggest
 from genlab.generators.controls import OracleGenerator, RandomSceneGenerator
 from genlab.registry import Registry
 
 GENERATORS: Registry[Generator] = Registry("generator")
+VIDEO_GENERATORS: Registry[VideoGenerator] = Registry("video generator")
 JUDGES: Registry[Judge] = Registry("judge")
 WORLDS: Registry[Any] = Registry("world")
 TRACKS: Registry[Any] = Registry("track")
@@ -24,6 +25,9 @@ TRACKS: Registry[Any] = Registry("track")
 # the default models `genlab run` evaluates.
 CONTROLS: tuple[str, ...] = ("oracle", "random-scene")
 DEFAULT_GENERATORS: tuple[str, ...] = ("flow", "flow-grounded")
+# The same for video generators (tracks whose ``inputs`` is "video").
+VIDEO_CONTROLS: tuple[str, ...] = ("video-oracle", "frozen-frame", "random-motion")
+DEFAULT_VIDEO_GENERATORS: tuple[str, ...] = ()
 
 
 def _oracle(**_: Any) -> Generator:
@@ -234,6 +238,33 @@ GENERATORS.register("flow-guidance-distilled-compiled", _flow_guidance_distilled
 GENERATORS.register("flow-consistency", _flow_consistency)
 
 
+def _video_control(cls_name: str) -> Any:
+    def build(**_: Any) -> VideoGenerator:
+        from genlab.generators.video import controls
+
+        return getattr(controls, cls_name)()  # type: ignore[no-any-return]
+
+    build.__doc__ = f"The video control ``{cls_name}`` (generators/video/controls.py)."
+    return build
+
+
+VIDEO_GENERATORS.register("video-oracle", _video_control("SimulatorVideo"))
+VIDEO_GENERATORS.register("frozen-frame", _video_control("FrozenFrameVideo"))
+VIDEO_GENERATORS.register("random-motion", _video_control("RandomMotionVideo"))
+
+
+def generator_kind(name: str) -> str:
+    """``"image"`` or ``"video"``: which registry holds generator ``name`` (an unknown
+    name is an UnknownNameError listing both registries' names)."""
+    if name in GENERATORS:
+        return "image"
+    if name in VIDEO_GENERATORS:
+        return "video"
+    known = [*GENERATORS.names(), *VIDEO_GENERATORS.names()]
+    raise UnknownNameError(f"unknown generator {name!r}; known: {', '.join(known)}."
+                           + suggest(name, known))
+
+
 def _control(**_: Any) -> Any:
     """Track ``control``: counting, position, binding, negation, layout (exact judge)."""
     from genlab.tracks.control import ControlTrack
@@ -248,5 +279,18 @@ def _realtime(**_: Any) -> Any:
     return RealtimeTrack()
 
 
+def _longvideo(**_: Any) -> Any:
+    """Track ``longvideo``: identity, count, colour and position drift over minutes of
+    generated video, generation fps and peak memory per duration (tracking judge)."""
+    from genlab.tracks.longvideo import LongVideoTrack
+
+    return LongVideoTrack()
+
+
 TRACKS.register("control", _control)
 TRACKS.register("realtime", _realtime)
+TRACKS.register("longvideo", _longvideo)
+
+_both = set(GENERATORS.names()) & set(VIDEO_GENERATORS.names())
+if _both:  # one name space for `--generator`
+    raise RuntimeError(f"generator names registered as image and video: {sorted(_both)}")

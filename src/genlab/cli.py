@@ -96,6 +96,8 @@ def _summary(records: list[dict[str, Any]]) -> None:
         recs = [r for r in records if r["track"] == track]
         columns = getattr(catalog.TRACKS.get(track), "summary", None) \
             if track in catalog.TRACKS else None
+        if callable(columns):  # columns that depend on what was measured
+            columns = columns(recs)
         if columns:
             _row_table(track, recs, columns)
             continue
@@ -133,7 +135,8 @@ def _row_table(track: str, recs: list[dict[str, Any]],
 def run(
     tracks: Annotated[list[str] | None, typer.Argument(help="tracks (default: all)")] = None,
     generator: Annotated[list[str] | None, typer.Option(
-        "--generator", "-g", help="generators (default: catalog.DEFAULT_GENERATORS)")] = None,
+        "--generator", "-g", help="generators, image or video (default: each track's "
+        "kind's defaults, catalog.DEFAULT_GENERATORS / DEFAULT_VIDEO_GENERATORS)")] = None,
     profile: ProfileOpt = "default",
     db: DbOpt = None,
     fresh: Annotated[bool, typer.Option(help="start new runs even if identical ones exist")
@@ -313,10 +316,10 @@ def judge_check(
 @friendly
 def list_components() -> None:
     """The registered generators, judges, tracks and worlds."""
-    for reg in (catalog.GENERATORS, catalog.JUDGES, catalog.TRACKS, catalog.WORLDS):
-        names = reg.names()
-        if reg is catalog.GENERATORS:
-            names = [f"{n} (control)" if n in catalog.CONTROLS else n for n in names]
+    controls = {*catalog.CONTROLS, *catalog.VIDEO_CONTROLS}
+    for reg in (catalog.GENERATORS, catalog.VIDEO_GENERATORS, catalog.JUDGES, catalog.TRACKS,
+                catalog.WORLDS):
+        names = [f"{n} (control)" if n in controls else n for n in reg.names()]
         out.print(f"[bold]{reg.kind}s[/bold]: {escape(', '.join(names) or '(none)')}",
                   soft_wrap=True)  # one line per kind: names are never broken
 

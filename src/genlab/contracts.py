@@ -4,7 +4,7 @@ Small Protocols and frozen records only; implementations live in
 ``worlds/``, ``judges/``, ``generators/`` and ``tracks/``.
 
 Array conventions: images are ``(n, H, W, 3) uint8`` numpy arrays, RGB,
-origin top-left.
+origin top-left; a video is the same array with one entry per frame.
 """
 
 from __future__ import annotations
@@ -55,6 +55,87 @@ class Generator(Protocol):
     ) -> Generation:
         """One image per (prompt, seed); ``boxes[i]`` is the layout for prompt i, if any."""
         ...
+
+
+@dataclass(frozen=True)
+class VideoRequest:
+    """One video for a :class:`VideoGenerator` to continue.
+
+    The protocol is Phyworld's (Kang et al., 2024, "How Far Is Video Generation from
+    World Model"): the generator is shown the first frames of a ``motion`` video and
+    its prompt, and continues it; the track compares the continuation with the
+    simulator's, so a position error means something.
+
+    Attributes:
+        prompt: the scene's prompt ("two red circles bouncing").
+        seed: seeds the generator's randomness.
+        fps: frames per second of the context and of the continuation.
+        context: ``(k, S, S, 3) uint8``, the first ``k >= 1`` frames (the simulator's
+            renders); the continuation starts at frame ``k`` at the same side ``S``.
+        scene_json: the exact initial scene (``MotionScene`` JSON). Privileged: the
+            track fills it only for generators whose ``privileged`` is true (the oracle
+            and the controls); for every other generator it is ``""``.
+    """
+
+    prompt: str
+    seed: int
+    fps: int
+    context: np.ndarray = field(repr=False)
+    scene_json: str = ""
+
+    def __post_init__(self) -> None:
+        check_images(self.context, what="video context")
+        k, h, w, _ = self.context.shape
+        if k < 1 or h != w or h < 1:
+            raise InputError(f"video context must hold >= 1 square frame, got shape "
+                             f"{self.context.shape}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
+            raise InputError(f"video seed must be an int, got {self.seed!r}")
+        if isinstance(self.fps, bool) or not isinstance(self.fps, (int, np.integer)) \
+                or self.fps < 1:
+            raise InputError(f"video fps must be an int >= 1, got {self.fps!r}")
+
+    @property
+    def size(self) -> int:
+        """The frames' side in pixels."""
+        return int(self.context.shape[1])
+
+
+@runtime_checkable
+class VideoRollout(Protocol):
+    """One video being generated, a chunk at a time, in constant memory if it can."""
+
+    def next(self, n: int) -> np.ndarray:
+        """The next ``n`` frames, ``(n, S, S, 3) uint8``."""
+        ...
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Everything needed to continue: ``start(request, resume=state())`` goes on
+        with the frames this rollout would have made (random generator states included)."""
+        ...
+
+
+@runtime_checkable
+class VideoGenerator(Protocol):
+    """Context frames (+ prompt) to a continuation of any length, chunk by chunk."""
+
+    name: str
+    privileged: bool
+    """Whether it reads :attr:`VideoRequest.scene_json` (the controls only)."""
+
+    def start(self, request: VideoRequest,
+              resume: Mapping[str, np.ndarray] | None = None) -> VideoRollout:
+        """A rollout of ``request`` (from its context, or from a saved ``state()``)."""
+        ...
+
+
+def check_frames(frames: object, n: int, size: int, *, what: str) -> np.ndarray:
+    """Loud check that a video generator returned ``n`` frames ``(n, size, size, 3) uint8``."""
+    frames = check_images(frames, what=what)
+    if frames.shape != (n, size, size, 3):
+        raise InputError(f"{what} returned frames of shape {frames.shape}; asked for "
+                         f"{(n, size, size, 3)}")
+    return frames
 
 
 @dataclass(frozen=True)

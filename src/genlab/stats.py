@@ -126,12 +126,31 @@ def cluster_bootstrap(values: Sequence[float] | np.ndarray,
         resamples: bootstrap resamples (>= 1000).
         seed: seeds the resampling, so the same data give the same interval.
     """
-    resamples = _check_resamples(resamples)
     sums, sizes, proportion = _cluster_sums(values, clusters)
-    point = float(sums.sum() / sizes.sum())
-    boot = _resampled_means(sums, sizes, np.random.default_rng(seed), resamples)
-    lo, hi = _interval(point, boot, int(sums.size), int(sizes.sum()), proportion)
-    return Estimate(point, lo, hi, int(sizes.sum()), int(sums.size))
+    return summed_bootstrap(sums, sizes, proportion=proportion, resamples=resamples,
+                            seed=seed)
+
+
+def summed_bootstrap(sums: Sequence[float] | np.ndarray, sizes: Sequence[float] | np.ndarray,
+                     *, proportion: bool, resamples: int = DEFAULT_RESAMPLES,
+                     seed: int = 0) -> Estimate:
+    """:func:`cluster_bootstrap` from per-cluster sums and sizes (when the values
+    themselves are not kept, e.g. a video's per-frame series stored as per-second
+    sums). Clusters of size 0 are left out; ``proportion``: the values lie in [0, 1]."""
+    resamples = _check_resamples(resamples)
+    s, z = np.asarray(sums, np.float64), np.asarray(sizes, np.float64)
+    if s.ndim != 1 or z.shape != s.shape:
+        raise InputError(f"sums {s.shape} and sizes {z.shape} must be 1-d and equal length")
+    if not (np.isfinite(s).all() and np.isfinite(z).all()) or (z < 0).any():
+        raise InputError("sums must be finite and sizes finite and >= 0")
+    keep = z > 0
+    s, z = s[keep], z[keep]
+    if s.size == 0:
+        raise InputError("cannot estimate a score from zero samples")
+    point = float(s.sum() / z.sum())
+    boot = _resampled_means(s, z, np.random.default_rng(seed), resamples)
+    lo, hi = _interval(point, boot, int(s.size), int(z.sum()), proportion)
+    return Estimate(point, lo, hi, int(z.sum()), int(s.size))
 
 
 def mean_of_means_bootstrap(

@@ -8,12 +8,13 @@ length, :class:`genlab.worlds.motion.physics.Trajectory`):
 - ``count_ok``: for every kind (colour x shape) the frame shows as many objects as the
   reference has bodies of that kind in view (this and the next two are nan on frames
   the exact parse cannot judge even for the simulator's own render: a body partly out
-  of view, or two bodies closer than 2 pixels, :func:`judgeable`);
+  of view, or two bodies closer than 2 pixels, as discs or boxes, :func:`judgeable`);
 - ``colour_ok``: every object in the frame is a kind of the scene (no colour drift,
   no unknown colour, no merged blob);
 - ``position_error_px``: the mean distance, in pixels, between each reference body in
   view and the object matched to it (Hungarian matching on distance within a kind,
-  Kuhn, 1955; nan where nothing is matched);
+  Kuhn, 1955, at any distance; a body with no object of its kind left is counted by
+  ``count_ok`` instead; nan where nothing is matched, e.g. an empty view);
 - ``identity_ok``: objects are tracked from frame to frame on their own (matching
   within a kind to the track's last position, as SORT does, Bewley et al., 2016; an
   object missing from a frame keeps its track, and the nearest unclaimed object of its
@@ -44,8 +45,8 @@ from genlab.worlds.motion.frames import render_frames
 from genlab.worlds.motion.physics import Trajectory
 from genlab.worlds.shapes import vocab
 
-NAME, VERSION = "tracking", "1.0"
-GATE = 0.25  # the farthest (image fraction) an object may be from its match
+NAME, VERSION = "tracking", "1.1"  # 1.1: box gaps in judgeable(), ungated position error
+GATE = 0.25  # the farthest (image fraction) a match may be to anchor or keep an identity
 SERIES = ("count_ok", "colour_ok", "identity_ok", "position_error_px", "flicker")
 
 
@@ -87,14 +88,14 @@ def _kind(o: DetectedObject) -> tuple[str, str]:
     return o.colour, o.shape
 
 
-def _match(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int, float]]:
-    """Hungarian matching of points ``a`` (k, 2) to ``b`` (m, 2) within :data:`GATE`."""
+def _match(a: np.ndarray, b: np.ndarray, gate: float = GATE) -> list[tuple[int, int, float]]:
+    """Hungarian matching of points ``a`` (k, 2) to ``b`` (m, 2), pairs within ``gate``."""
     if not len(a) or not len(b):
         return []
     cost = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=-1)
     rows, cols = linear_sum_assignment(cost)
     return [(int(i), int(j), float(cost[i, j])) for i, j in zip(rows, cols, strict=True)
-            if cost[i, j] <= GATE]
+            if cost[i, j] <= gate]
 
 
 class _Tracks:
@@ -161,8 +162,11 @@ def track(frames: np.ndarray, reference: Trajectory) -> TrackingResult:
             points = np.array([[o.cx, o.cy] for o in objs if _kind(o) == k]).reshape(-1, 2)
             refs = [b for b in range(len(bodies)) if kinds[b] == k and visible[t, b]]
             owner = tr.step(points)
-            for i, j, d in _match(points, reference.pos[t, refs].reshape(-1, 2)):
-                dists.append(d)
+            truth = reference.pos[t, refs].reshape(-1, 2)
+            # the error has no gate (an object far from its body is far, not unmatched);
+            # identities are anchored only on matches within the gate
+            dists += [d for _, _, d in _match(points, truth, gate=np.inf)]
+            for i, j, _ in _match(points, truth):
                 body = refs[j]
                 if tr.body[owner[i]] < 0:
                     tr.body[owner[i]] = body
@@ -177,14 +181,21 @@ def track(frames: np.ndarray, reference: Trajectory) -> TrackingResult:
 
 def judgeable(reference: Trajectory, size: int, gap_px: float = 2.0) -> np.ndarray:
     """``(frames,) bool``: frames whose exact parse is defined: every body in view lies
-    wholly inside it and no two are closer than ``gap_px`` pixels (touching discs are
-    one connected blob to any pixel parser, and a clipped shape is no shape)."""
-    r = np.array([b.radius for b in reference.scene.bodies])
+    wholly inside it and no two are closer than ``gap_px`` pixels (touching shapes are
+    one connected blob to any pixel parser, and a clipped shape is no shape). Two
+    circles are as close as their discs; any other pair as their boxes (bodies
+    collide as discs, so two squares meeting corner to corner overlap on screen
+    while their discs are apart)."""
+    bodies = reference.scene.bodies
+    r = np.array([b.radius for b in bodies])
     x, y = reference.pos[..., 0], reference.pos[..., 1]
     inside = (x - r >= 0) & (x + r <= 1) & (y - r >= 0) & (y + r <= 1)
     visible = reference.visible()
     ok = (inside | ~visible).all(axis=1)
-    d = np.linalg.norm(reference.pos[:, :, None] - reference.pos[:, None, :], axis=-1)
+    delta = reference.pos[:, :, None] - reference.pos[:, None, :]          # (T, n, n, 2)
+    circles = np.array([b.shape == "circle" for b in bodies])
+    both_round = circles[:, None] & circles[None, :]
+    d = np.where(both_round, np.linalg.norm(delta, axis=-1), np.abs(delta).max(axis=-1))
     gap = d - r[:, None] - r[None, :]
     both = visible[:, :, None] & visible[:, None, :]
     np.einsum("tii->ti", both)[:] = False  # a body and itself

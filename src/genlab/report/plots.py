@@ -187,3 +187,29 @@ def stage_chart(stages: Mapping[str, Mapping[str, float]], title: str) -> bytes 
     ms_ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return _png(fig)
+
+
+def drift_chart(curves: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]],
+                panels: Sequence[tuple[str, str]], colour_of: Mapping[str, str],
+                title: str) -> bytes | None:
+    """Drift curves: one panel per ``(series, axis label)`` of ``panels``, one line per
+    generator, ``curves[generator][series] = (seconds, values)``; ``None`` when empty."""
+    names = [g for g in curves if curves[g]]
+    if not names:
+        return None
+    fig = Figure(figsize=(9.0, 2.6))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (series, label) in zip(axes, panels, strict=True):
+        for g in names:
+            if series in curves[g]:
+                t, v = curves[g][series]
+                minutes = t.max() >= 120
+                ax.plot(t / 60 if minutes else t, v, label=g, color=colour_of.get(g),
+                        linewidth=1.2)
+                ax.set_xlabel("minutes" if minutes else "seconds")
+        ax.set_ylabel(label, fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _png(fig)

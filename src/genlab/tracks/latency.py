@@ -90,7 +90,7 @@ class LatencyProfile:
                          f"{[TOTAL, *(s.name for s in self.stages)]}")
 
 
-class _PeakRSS:
+class PeakRSS:
     """The process's peak resident memory over a ``with`` block.
 
     On Linux the kernel keeps the high-water mark itself: writing ``5`` to
@@ -114,10 +114,15 @@ class _PeakRSS:
             self.peak = max(self.peak, self._proc.memory_info().rss)
             self._stop.wait(self._interval)
 
-    def __enter__(self) -> _PeakRSS:
+    def __enter__(self) -> PeakRSS:
         if self.sampled:
             self._thread.start()
         return self
+
+    def current_peak(self) -> int:
+        """The peak so far inside the block, in bytes."""
+        now = self._proc.memory_info().rss
+        return max(self.peak, now, 0 if self.sampled else _read_hwm())
 
     def __exit__(self, *exc: object) -> None:
         if self.sampled:
@@ -193,7 +198,7 @@ def profile_interleaved(generators: Sequence[Generator], prompts: Sequence[str],
             call(generator, i)
     totals: list[list[float]] = [[] for _ in generators]
     per_stage: list[dict[str, list[float]]] = [{} for _ in generators]
-    with _PeakRSS() as mem:
+    with PeakRSS() as mem:
         for lo in range(warmup, warmup + runs, block):
             for k, generator in enumerate(generators):
                 for i in range(lo, min(lo + block, warmup + runs)):

@@ -1,21 +1,29 @@
 """Run tracks over generators, controls included: what ``genlab run`` does.
 
-Names are checked before anything is built or trained, so a typo fails in a
-second with a close-match suggestion rather than after a training run.
+A track takes image generators or video generators (its ``inputs``, ``"image"``
+unless it says ``"video"``); each is paired with the generators of its kind, the
+kind's controls always beside them. Names are checked before anything is built or
+trained, so a typo fails in a second with a close-match suggestion rather than
+after a training run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from genlab import catalog
-from genlab.contracts import Generator
-from genlab.errors import GenlabError, UnknownNameError, suggest
+from genlab.errors import GenlabError, InputError, UnknownNameError, suggest
 from genlab.store import Store
 from genlab.tracks.scorecard import Scorecard, Track
 
 PROFILES: tuple[str, ...] = ("smoke", "default")
+KINDS: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {
+    "image": (catalog.GENERATORS, catalog.DEFAULT_GENERATORS, catalog.CONTROLS),
+    "video": (catalog.VIDEO_GENERATORS, catalog.DEFAULT_VIDEO_GENERATORS,
+              catalog.VIDEO_CONTROLS),
+}
 
 
 def check_profile(profile: str) -> str:
@@ -25,25 +33,47 @@ def check_profile(profile: str) -> str:
     return profile
 
 
+def track_inputs(track: object) -> str:
+    """``"image"`` or ``"video"``: the kind of generator a track evaluates."""
+    kind = getattr(track, "inputs", "image")
+    if kind not in KINDS:
+        raise GenlabError(f"track {getattr(track, 'name', track)!r} declares inputs "
+                          f"{kind!r}; accepted: {', '.join(KINDS)}")
+    return str(kind)
+
+
 def plan(tracks: Sequence[str] | None, generators: Sequence[str] | None
-         ) -> tuple[list[str], list[str]]:
-    """The tracks (default: every registered one) and generators (default:
-    ``catalog.DEFAULT_GENERATORS``, and always the controls) to run, names checked."""
+         ) -> list[tuple[str, list[str]]]:
+    """Each track to run (default: every registered one) with the generators it runs
+    on: those given of its kind (default: the kind's defaults), then the kind's
+    controls. A track asked for by name whose kind none of the given generators has
+    is an error; among the default tracks it is skipped."""
+    for name in generators or ():
+        catalog.generator_kind(name)
     track_names = list(dict.fromkeys(tracks or catalog.TRACKS.names()))
-    gen_names = list(dict.fromkeys([*(generators or catalog.DEFAULT_GENERATORS),
-                                    *catalog.CONTROLS]))
+    out = []
     for name in track_names:
-        catalog.TRACKS.factory(name)
-    for name in gen_names:
-        catalog.GENERATORS.factory(name)
-    return track_names, gen_names
+        kind = track_inputs(catalog.TRACKS.get(name))
+        _, defaults, controls = KINDS[kind]
+        if generators:
+            chosen = [g for g in generators if catalog.generator_kind(g) == kind]
+            if not chosen:
+                if tracks:
+                    raise InputError(f"track {name!r} evaluates {kind} generators; none of "
+                                     f"{list(generators)} is one (e.g. {', '.join(controls)})")
+                continue
+        else:
+            chosen = list(defaults)
+        out.append((name, list(dict.fromkeys([*chosen, *controls]))))
+    return out
 
 
-def build_generator(name: str, *, profile: str, cache_dir: Path, progress: bool) -> Generator:
-    """``catalog.GENERATORS.get`` with a missing optional dependency made a clear error."""
+def build_generator(name: str, *, profile: str, cache_dir: Path, progress: bool) -> Any:
+    """The generator called ``name`` from its kind's registry, a missing optional
+    dependency made a clear error."""
+    registry = KINDS[catalog.generator_kind(name)][0]
     try:
-        return catalog.GENERATORS.get(name, profile=profile, cache_dir=cache_dir,
-                                      progress=progress)
+        return registry.get(name, profile=profile, cache_dir=cache_dir, progress=progress)
     except ImportError as exc:
         raise GenlabError(f"generator {name!r} cannot be built: {exc}") from exc
 
@@ -51,14 +81,17 @@ def build_generator(name: str, *, profile: str, cache_dir: Path, progress: bool)
 def run_tracks(store: Store, tracks: Sequence[str] | None, generators: Sequence[str] | None, *,
                profile: str, cache_dir: Path, fresh: bool = False, progress: bool = True
                ) -> list[Scorecard]:
-    """Every (generator, track) pair; each generator is built once (the flow model
-    trains on first use and is cached in ``cache_dir``)."""
+    """Every (track, generator) pair of :func:`plan`; each generator is built once
+    (trained models train on first use and are cached in ``cache_dir``)."""
     check_profile(profile)
-    track_names, gen_names = plan(tracks, generators)
-    built: list[Track] = [catalog.TRACKS.get(t) for t in track_names]
+    pairs = plan(tracks, generators)
+    built_tracks: dict[str, Track] = {t: catalog.TRACKS.get(t) for t, _ in pairs}
     cards = []
-    for name in gen_names:
-        gen = build_generator(name, profile=profile, cache_dir=cache_dir, progress=progress)
-        for track in built:
-            cards.append(track.run(name, gen, store, profile, fresh=fresh, progress=progress))
+    for gen_name in dict.fromkeys(g for _, gens in pairs for g in gens):
+        gen = build_generator(gen_name, profile=profile, cache_dir=cache_dir,
+                              progress=progress)
+        for track_name, gens in pairs:
+            if gen_name in gens:
+                cards.append(built_tracks[track_name].run(gen_name, gen, store, profile,
+                                                          fresh=fresh, progress=progress))
     return cards

@@ -39,10 +39,11 @@ def write_mp4(frames: np.ndarray, path: str | os.PathLike[str], fps: int, *,
     yuv420p); returns the path."""
     import av
 
-    frames = upscale(_check_frames(frames), scale)
+    frames = _check_frames(frames)
+    check_int("scale", scale)
     if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 240:
         raise InputError(f"fps must be an int in 1..240, got {fps!r}")
-    h, w = frames.shape[1:3]
+    h, w = frames.shape[1] * scale, frames.shape[2] * scale
     if h % 2 or w % 2:
         raise InputError(f"H.264 needs even sides; {h}x{w} after scale {scale}: use an "
                          "even scale")
@@ -54,8 +55,9 @@ def write_mp4(frames: np.ndarray, path: str | os.PathLike[str], fps: int, *,
             stream = container.add_stream("libx264", rate=fps)
             stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
             stream.options = {"crf": str(crf)}
-            for frame in frames:
-                container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+            for frame in frames:  # scaled one at a time: minutes of video stay small
+                big = upscale(frame, scale)
+                container.mux(stream.encode(av.VideoFrame.from_ndarray(big, format="rgb24")))
             container.mux(stream.encode())
         os.replace(tmp, out)
     finally:

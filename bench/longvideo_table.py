@@ -1,0 +1,69 @@
+"""The ``longvideo`` track's stored figures as markdown tables (for docs/results.md).
+
+Reads the latest complete ``longvideo`` run of every generator in ``--db`` and
+prints, per duration, one row per generator: on-track share, identity, count and
+colour consistency over the last minute (the whole video when shorter), the
+position error over the first and the last minute, the OOD and in-distribution
+position errors where the duration has both, the share of judgeable frames,
+generation frames/s and peak memory; then each generator's overall figures and
+``peak_mem_ratio`` (median peak memory of the longest rollouts over the next
+duration's). Values carry their 95% intervals.
+
+    python bench/longvideo_table.py [--db genlab-out/genlab.db]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from genlab import paths
+from genlab.store import Store
+from genlab.tracks.longvideo import NAME
+
+
+def _ci(s: dict[str, Any] | None, fmt: str = ".3f") -> str:
+    if s is None:
+        return "–"
+    return f"{s['value']:{fmt}} [{s['ci_low']:{fmt}}, {s['ci_high']:{fmt}}]"
+
+
+COLUMNS = (("on_track_{}", "on track", ".3f"), ("consistency_identity_{}", "identity", ".3f"),
+           ("consistency_count_{}", "count", ".3f"), ("consistency_colour_{}", "colour", ".3f"),
+           ("position_error_px_{}_start", "px, 1st min", ".2f"),
+           ("position_error_px_{}", "px, last min", ".2f"),
+           ("position_error_px_{}_id", "px in-dist.", ".2f"),
+           ("position_error_px_{}_ood", "px OOD", ".2f"), ("judgeable_{}", "judgeable", ".2f"),
+           ("fps_{}", "frames/s", ".0f"), ("peak_mem_mb_{}", "peak MB", ".0f"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", type=Path, default=None)
+    args = ap.parse_args()
+    with Store(args.db or paths.default_db()) as store:
+        runs = store.latest_runs(NAME)
+        index = {(r.generator, s["category"]): s for r in runs for s in store.run_scores(r.id)}
+        rollouts = {r.generator: len(store.samples(r.id)) for r in runs}
+    generators = [r.generator for r in runs]
+    labels = list(dict.fromkeys(c.rsplit("_", 1)[1] for (_, c) in index
+                                if c.startswith("on_track_")))
+    for label in labels:
+        cols = [c for c in COLUMNS if any((g, c[0].format(label)) in index for g in generators)]
+        print(f"\n{label}\n")
+        print("| generator | " + " | ".join(h for _, h, _ in cols) + " |")
+        print("|---|" + "---:|" * len(cols))
+        for g in generators:
+            cells = [_ci(index.get((g, c.format(label))), fmt) for c, _, fmt in cols]
+            print(f"| {g} | " + " | ".join(cells) + " |")
+    print("\n| generator | rollouts | on track (all) | frames/s (all) | peak memory ratio |")
+    print("|---|---:|---:|---:|---:|")
+    for g in generators:
+        print(f"| {g} | {rollouts[g]} | {_ci(index.get((g, 'on_track')))} | "
+              f"{_ci(index.get((g, 'fps')), '.0f')} | "
+              f"{_ci(index.get((g, 'peak_mem_ratio')))} |")
+
+
+if __name__ == "__main__":
+    main()

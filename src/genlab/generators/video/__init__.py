@@ -1,0 +1,2 @@
+"""Video generators: continue a ``motion`` video from its first frames, chunk by chunk
+(the :class:`genlab.contracts.VideoGenerator` contract)."""
