@@ -15,10 +15,11 @@ whole video when shorter); position error is also reported over the first minute
 so growth shows. The shortest duration draws scenes from the whole ``test`` split,
 half of which carry held-out physics (unseen speeds or motion x shape pairs), and
 reports the position error of both halves (the OOD gap); the longer ones draw
-in-distribution scenes. ``peak_mem_ratio`` is the median peak memory of the longest
-rollouts over that of the next duration's (flat memory: 1). Each rollout is generated chunk by chunk and saved after
+in-distribution scenes. Each rollout is generated chunk by chunk and saved after
 every chunk, so a killed 10-minute rollout resumes where it stopped; generation
-frames/s and peak memory are measured per rollout. Every video is written as an MP4
+frames/s and peak memory are measured per rollout, and ``peak_mem_ratio`` is the
+median peak memory of the longest rollouts over that of the next duration's (flat
+memory: 1). Every video is written as an MP4
 and a filmstrip (frames at 0, 10%, 50% and 100% of it: 0 s, 1 min, 5 min, 10 min).
 """
 
