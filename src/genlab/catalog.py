@@ -27,7 +27,7 @@ CONTROLS: tuple[str, ...] = ("oracle", "random-scene")
 DEFAULT_GENERATORS: tuple[str, ...] = ("flow", "flow-grounded")
 # The same for video generators (tracks whose ``inputs`` is "video").
 VIDEO_CONTROLS: tuple[str, ...] = ("video-oracle", "frozen-frame", "random-motion")
-DEFAULT_VIDEO_GENERATORS: tuple[str, ...] = ()
+DEFAULT_VIDEO_GENERATORS: tuple[str, ...] = ("video-state",)
 
 
 def _oracle(**_: Any) -> Generator:
@@ -248,6 +248,32 @@ def _video_control(cls_name: str) -> Any:
     return build
 
 
+def _learned_video(kind: str) -> Any:
+    def build(*, profile: str = "default", cache_dir: Path | None = None,
+              progress: bool = True, **options: Any) -> VideoGenerator:
+        from genlab.generators.video.entry import load_video_generator
+
+        return load_video_generator(kind, profile=profile, cache_dir=cache_dir,
+                                    progress=progress, **options)
+
+    build.__doc__ = (f"The learned video generator ``{kind}`` (generators/video/learned.py); "
+                     "trains and caches its model on first use.")
+    return build
+
+
+def _video_state(*, profile: str = "default", cache_dir: Path | None = None,
+                 progress: bool = True, **_: Any) -> VideoGenerator:
+    """Context compression into a learned recurrent state, trained free-running
+    (generators/video/recurrent.py); trains and caches its model on first use."""
+    from genlab.generators.video.recurrent import load_state_generator
+
+    return load_state_generator(profile=profile, cache_dir=cache_dir, progress=progress)
+
+
+VIDEO_GENERATORS.register("video-ar", _learned_video("video-ar"))
+VIDEO_GENERATORS.register("diffusion-forcing", _learned_video("diffusion-forcing"))
+VIDEO_GENERATORS.register("fifo", _learned_video("fifo"))
+VIDEO_GENERATORS.register("video-state", _video_state)
 VIDEO_GENERATORS.register("video-oracle", _video_control("SimulatorVideo"))
 VIDEO_GENERATORS.register("frozen-frame", _video_control("FrozenFrameVideo"))
 VIDEO_GENERATORS.register("random-motion", _video_control("RandomMotionVideo"))

@@ -165,7 +165,7 @@ def test_roll_checks_its_chunks(tmp_path: Path) -> None:
 
 def test_runner_pairs_tracks_with_their_kind() -> None:
     pairs = dict(plan(None, None))
-    assert pairs["longvideo"] == list(catalog.VIDEO_CONTROLS)
+    assert pairs["longvideo"] == [*catalog.DEFAULT_VIDEO_GENERATORS, *catalog.VIDEO_CONTROLS]
     assert "video-oracle" not in pairs["control"]
     assert "longvideo" not in dict(plan(None, ["flow"]))  # defaults: skipped
     with pytest.raises(InputError, match="video"):

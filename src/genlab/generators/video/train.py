@@ -1,0 +1,116 @@
+"""Training of the video window model: teacher forcing or Diffusion Forcing.
+
+Both trainings use one architecture (:class:`~.model.WindowNet`) and one objective,
+the rectified-flow path ``x_t = (1 - t) x0 + t eps`` with an x0-predicting network and
+a mean-squared error on the clean frames of every noised frame; they differ only in
+which noise level each frame of a training window gets:
+
+- ``teacher``: the first ``k`` frames clean (level 0), the other ``W - k`` at one shared
+  level ``t ~ U(0, 1)``: the model learns ``p(next frames | clean past)``, the classic
+  autoregressive (teacher-forced) video model.
+- ``diffusion``: Diffusion Forcing (Chen et al., 2024, "Diffusion Forcing: Next-token
+  Prediction Meets Full-Sequence Diffusion", arXiv 2407.01392): every frame its own
+  level ``t_i ~ U(0, 1)``, independently, so the model learns to denoise any frame from
+  past and future frames of any noise level; at sampling time the past can be handed
+  over slightly noisy (their stabilisation) and the future at a diagonal of levels
+  (FIFO-Diffusion). A share of windows (``sorted_share``) has its levels sorted to rise
+  along time, making the causal patterns the samplers use common.
+
+:func:`ensure_trained` trains a config once per cache (file-locked) and returns its
+run folder.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from diffusers.training_utils import EMAModel
+
+from genlab.generators.flow.checkpoint import cache_lock
+from genlab.generators.video import checkpoint
+from genlab.generators.video.config import VideoConfig
+from genlab.generators.video.data import ClipPool
+from genlab.generators.video.model import WindowNet, noise
+from genlab.progress import bars
+
+
+def sample_levels(config: VideoConfig, batch: int, gen: torch.Generator) -> torch.Tensor:
+    """``(batch, W)`` training noise levels of ``config.forcing`` (0 = clean)."""
+    w, k = config.window, config.context
+    if config.forcing == "teacher":
+        t = torch.rand(batch, 1, generator=gen).clamp_min(1e-3)
+        return torch.cat([torch.zeros(batch, k), t.expand(batch, w - k)], 1)
+    levels = torch.rand(batch, w, generator=gen).clamp_min(1e-3)
+    rows = torch.rand(batch, generator=gen) < config.sorted_share
+    levels[rows] = levels[rows].sort(1).values
+    return levels
+
+
+def loss_fn(net: WindowNet, clips: torch.Tensor, levels: torch.Tensor,
+            gen: torch.Generator) -> torch.Tensor:
+    """Mean squared error of the clean estimate over every noised frame."""
+    eps = torch.randn(clips.shape, generator=gen)
+    x0_hat = net(noise(clips, levels, eps), levels)
+    err = (x0_hat - clips).pow(2).mean((2, 3, 4))                   # (B, W)
+    mask = (levels > 0).float()
+    return (err * mask).sum() / mask.sum()
+
+
+def _schedule(config: VideoConfig, step: int) -> float:
+    if step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    frac = (step - config.warmup_steps) / max(1, config.train_steps - config.warmup_steps)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
+
+
+def train(config: VideoConfig, folder: Path, progress: bool = True) -> Path:
+    """Train ``config`` from scratch and save it into ``folder``; return ``folder``."""
+    torch.manual_seed(config.seed)
+    t0 = time.perf_counter()
+    with bars(progress) as task:
+        pool = ClipPool(config, task(f"rendering video clips ({config.forcing})",
+                                     3 * config.scenes_per_scenario))
+        net = WindowNet(config).train()
+        opt = torch.optim.AdamW(net.parameters(), lr=config.lr,
+                                weight_decay=config.weight_decay)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _schedule(config, s))
+        ema = EMAModel(net.parameters(), decay=config.ema_decay, use_ema_warmup=True)
+        gen = torch.Generator().manual_seed(config.seed)
+        rng = np.random.default_rng(config.seed)
+        losses: list[float] = []
+        advance = task(f"training video model ({config.forcing} forcing)", config.train_steps)
+        for _ in range(config.train_steps):
+            clips = pool.sample(rng, config.batch_size)
+            loss = loss_fn(net, clips, sample_levels(config, config.batch_size, gen), gen)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip)
+            opt.step()
+            sched.step()
+            ema.step(net.parameters())
+            losses.append(float(loss.detach()))
+            advance()
+    ema.copy_to(net.parameters())
+    every = max(1, config.train_steps // 50)
+    curve = [float(np.mean(losses[i:i + every])) for i in range(0, len(losses), every)]
+    tail = losses[-max(1, len(losses) // 20):]
+    meta = {"train_steps": config.train_steps, "train_seconds": time.perf_counter() - t0,
+            "final_loss": float(np.mean(tail)), "loss_curve": curve,
+            "train_frames_pool": int(pool.frames.shape[0] * pool.frames.shape[1])}
+    checkpoint.save(folder, net.eval(), meta)
+    return folder
+
+
+def ensure_trained(config: VideoConfig, cache_dir: Path, progress: bool = True) -> Path:
+    """The run folder of ``config`` in ``cache_dir`` (``video-<key>``), trained first if
+    missing; a file lock makes concurrent callers wait for one training."""
+    folder = checkpoint.run_dir(config, cache_dir)
+    with cache_lock(folder):
+        if not checkpoint.is_complete(folder):
+            train(config, folder, progress=progress)
+    return folder

@@ -1,0 +1,120 @@
+"""The learned video generators (``video-ar``, ``diffusion-forcing``, ``fifo``) on their
+smoke models: the VideoGenerator contract, bit-identical resume, loud errors, seeds and
+the training cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from genlab.contracts import VideoGenerator, VideoRequest, check_frames
+from genlab.errors import CheckpointError, InputError, UnknownNameError
+from genlab.generators.video import train as video_train
+from genlab.generators.video.entry import KINDS, load_video_generator, video_config
+from genlab.worlds.motion import splits
+from genlab.worlds.motion.frames import render_frames
+from genlab.worlds.motion.physics import simulate
+
+
+@pytest.fixture(scope="module")
+def video_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("video-models")
+
+
+@pytest.fixture(scope="module")
+def request_() -> VideoRequest:
+    item = splits.sample("parabola", "test", 1)[0]
+    return VideoRequest(item.prompt, 7, 30, render_frames(simulate(item.scene, 5, 30)))
+
+
+def _load(kind: str, cache: Path) -> VideoGenerator:
+    return load_video_generator(kind, profile="smoke", cache_dir=cache, progress=False)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_contract_shapes(kind: str, video_cache: Path, request_: VideoRequest) -> None:
+    gen = _load(kind, video_cache)
+    assert isinstance(gen, VideoGenerator) and gen.name == kind and not gen.privileged
+    rollout = gen.start(request_)
+    for n in (1, 3, 6):  # across chunk boundaries
+        check_frames(rollout.next(n), n, 32, what=kind)
+    json.dumps(gen.describe())  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("before", [0, 3, 4])
+def test_resume_is_bit_identical(kind: str, before: int, video_cache: Path,
+                                 request_: VideoRequest) -> None:
+    gen = _load(kind, video_cache)
+    rollout = gen.start(request_)
+    if before:
+        rollout.next(before)
+    state = rollout.state()
+    expected = rollout.next(9)
+    resumed = gen.start(request_, resume=state).next(9)
+    np.testing.assert_array_equal(resumed, expected)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_state_stays_small(kind: str, video_cache: Path, request_: VideoRequest) -> None:
+    rollout = _load(kind, video_cache).start(request_)
+    rollout.next(5)
+    size = sum(a.nbytes for a in rollout.state().values())
+    rollout.next(40)
+    assert sum(a.nbytes for a in rollout.state().values()) <= size + 4 * 32 * 32 * 3
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_deterministic_in_seed(kind: str, video_cache: Path, request_: VideoRequest) -> None:
+    gen = _load(kind, video_cache)
+    a = gen.start(request_).next(5)
+    np.testing.assert_array_equal(gen.start(request_).next(5), a)
+    other = VideoRequest(request_.prompt, 8, 30, request_.context)
+    assert not np.array_equal(gen.start(other).next(5), a)
+
+
+def test_bad_inputs(video_cache: Path, request_: VideoRequest) -> None:
+    gen = _load("fifo", video_cache)
+    rollout = gen.start(request_)
+    for n in (0, -1, 2.0, True):
+        with pytest.raises(InputError, match="frames"):
+            rollout.next(n)  # type: ignore[arg-type]
+    short = VideoRequest("x", 0, 30, request_.context[:2])
+    with pytest.raises(InputError, match="last 4 frames"):
+        gen.start(short)
+    with pytest.raises(InputError, match="fps"):
+        gen.start(VideoRequest("x", 0, 24, request_.context))
+    with pytest.raises(CheckpointError, match="queue"):
+        gen.start(request_, resume={k: v for k, v in rollout.state().items() if k != "queue"})
+    state = rollout.state()
+    state["context"] = state["context"][:2]
+    with pytest.raises(CheckpointError, match="context"):
+        gen.start(request_, resume=state)
+    with pytest.raises(InputError, match="context_noise"):
+        load_video_generator("fifo", profile="smoke", cache_dir=video_cache, progress=False,
+                             context_noise=1.5)
+
+
+def test_unknown_names(video_cache: Path) -> None:
+    with pytest.raises(UnknownNameError, match="video-ar, diffusion-forcing, fifo"):
+        load_video_generator("fifo-diffusion", profile="smoke", cache_dir=video_cache)
+    with pytest.raises(UnknownNameError, match="smoke, default"):
+        load_video_generator("fifo", profile="tiny", cache_dir=video_cache)
+
+
+def test_training_caches_and_reloads(video_cache: Path, request_: VideoRequest,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _load("video-ar", video_cache).start(request_).next(4)
+    folder = video_cache / f"video-{video_config('video-ar', 'smoke').key()}"
+    assert (folder / "model" / "model.safetensors").is_file()
+
+    def no_training(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cached model was trained again")
+
+    monkeypatch.setattr(video_train, "train", no_training)
+    np.testing.assert_array_equal(_load("video-ar", video_cache).start(request_).next(4), first)
+    # the two Diffusion Forcing samplers share one trained model
+    assert video_config("fifo", "smoke") == video_config("diffusion-forcing", "smoke")
