@@ -34,7 +34,7 @@ def _curve(rows: Sequence[Mapping[str, Any]], series: str) -> tuple[np.ndarray, 
         return edges.astype(float), np.where(n > 0, s / np.maximum(n, 1), np.nan)
 
 
-def _strip(row: Mapping[str, Any], store: Store) -> str:
+def _strip(row: Mapping[str, Any]) -> str:
     path = Path(row["image_file"])
     img = (f'<img alt="{escape(row["key"])}" src="{_data_uri(path.read_bytes())}">'
            if path.is_file() else "<span class='meta'>filmstrip missing</span>")
@@ -75,7 +75,7 @@ def longvideo_section(store: Store, runs: Sequence[RunInfo]) -> str:
     for g in generators:
         first = next((s for s in samples[g] if s["category"] == longest), None)
         if first is not None:
-            strips.append(f"<h4>{escape(g)}</h4>{_strip(first, store)}")
+            strips.append(f"<h4>{escape(g)}</h4>{_strip(first)}")
     return (f"<h2>track longvideo</h2>{_run_meta([by_gen[g] for g in generators])}"
             "<h3>scores (95% intervals: blocks of seconds resampled within rollouts; "
             f"fps and memory: rollouts resampled)</h3><table>{''.join(rows)}</table>"

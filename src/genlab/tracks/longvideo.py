@@ -170,6 +170,9 @@ def items(config: LongVideoConfig) -> list[LongVideoItem]:
         for scenario, count in zip(splits.SCENARIOS, per, strict=True):
             pool = splits.sample(scenario, "test", 4 * count + 8, seed=config.seed + d_index)
             chosen = pool if d_index == 0 else [it for it in pool if not it.ood]
+            if len(chosen) < count:  # pragma: no cover - the pool is sized for this
+                raise GenlabError(f"only {len(chosen)} {scenario} scenes for {label}; "
+                                  f"{count} asked")
             for i, it in enumerate(chosen[:count]):
                 key = f"{label}/{scenario}/s{i:02d}"
                 out.append(LongVideoItem(key, label, float(seconds), scenario, it.prompt,
