@@ -17,7 +17,7 @@ sub-pixel) and ``frozen-frame`` (the last context frame: consistent, wrong posit
 
     python bench/bench_video_models.py [--profile default] [--scenes 3] [--seconds 10]
         [--long-seconds 60] [--long-index 3] [--memory-seconds 0] [--threads 2]
-        [--generators video-oracle frozen-frame video-ar diffusion-forcing fifo]
+        [--generators video-oracle frozen-frame video-ar diffusion-forcing fifo video-state]
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from genlab import catalog
 from genlab.contracts import VideoGenerator, VideoRequest
-from genlab.generators.video.controls import FrozenFrameVideo, SimulatorVideo
-from genlab.generators.video.entry import KINDS, load_video_generator
+from genlab.generators.video.entry import KINDS
 from genlab.judges.tracking import TrackingResult, track
 from genlab.worlds.motion import splits
 from genlab.worlds.motion.frames import render_frames
@@ -110,17 +110,16 @@ def main() -> None:
     ap.add_argument("--memory-seconds", type=float, default=0.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--generators", nargs="*", default=["video-oracle", "frozen-frame",
-                                                        *KINDS])
+                                                        *KINDS, "video-state"],
+                    help="any registered video generators")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     items = [it for sc in splits.SCENARIOS for it in splits.sample(sc, "test", args.scenes)]
     long_item = splits.sample(args.long_scenario, "test", args.long_index + 1)[-1]
     n, n_long = int(args.seconds * FPS), int(args.long_seconds * FPS)
-    controls: dict[str, VideoGenerator] = {"video-oracle": SimulatorVideo(),
-                                           "frozen-frame": FrozenFrameVideo()}
     short_rows, long_rows, info = {}, {}, {}
     for name in args.generators:
-        gen = controls.get(name) or load_video_generator(name, profile=args.profile)
+        gen: VideoGenerator = catalog.VIDEO_GENERATORS.get(name, profile=args.profile)
         info[name] = gen.describe() if hasattr(gen, "describe") else {}
         results, secs, frames_n = [], 0.0, 0
         for item in items:
@@ -171,8 +170,10 @@ def _print(args: Any, items: list[splits.MotionItem], long_item: splits.MotionIt
     print("|---|---|---|---:|---:|---|")
     for name, d in info.items():
         if "config" in d:
-            print(f"| {name} | {d['config_key']} | {d['config']['forcing']} | "
-                  f"{d['train_seconds']:.0f} | {d['final_loss']:.4f} | {d['sampling']} |")
+            forcing = d["config"].get("forcing", "free-running")  # video-state has none
+            print(f"| {name} | {d['config_key']} | {forcing} | "
+                  f"{d['train_seconds']:.0f} | {d['final_loss']:.4f} | "
+                  f"{d.get('sampling', 'one pass per frame')} |")
 
 
 if __name__ == "__main__":
