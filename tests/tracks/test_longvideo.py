@@ -71,6 +71,22 @@ def test_items_fixed_and_in_distribution_beyond_the_shortest() -> None:
         {"uniform", "parabola", "collision"}
 
 
+def test_long_scenes_keep_their_bodies_in_view() -> None:
+    """1.0 drew a weightless scene whose bodies left through the open top within 10 s;
+    an empty view is matched by an empty output, so long scenes must keep bodies."""
+    from genlab.worlds.motion.spec import Body, MotionScene, Physics
+
+    config = LongVideoConfig.default()
+    leaving = MotionScene(bodies=(Body("triangle", "purple", 0.5, 0.5, 0.2, vy=0.4),),
+                          physics=Physics(gravity=0.0))
+    staying = MotionScene(bodies=(Body("triangle", "purple", 0.5, 0.5, 0.2, vx=0.4),),
+                          physics=Physics(gravity=0.0))
+    assert not longvideo._stays(leaving, config) and longvideo._stays(staying, config)
+    for it in items(config):
+        if it.label != "4s":
+            assert longvideo._stays(it.scene, config), it.key
+
+
 def test_killed_rollout_resumes_with_the_same_frames(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from genlab.generators.video import controls

@@ -15,7 +15,8 @@ whole video when shorter); position error is also reported over the first minute
 so growth shows. The shortest duration draws scenes from the whole ``test`` split,
 half of which carry held-out physics (unseen speeds or motion x shape pairs), and
 reports the position error of both halves (the OOD gap); the longer ones draw
-in-distribution scenes. Each rollout is generated chunk by chunk and saved after
+in-distribution scenes whose bodies stay in view (:func:`_stays`). Each rollout is
+generated chunk by chunk and saved after
 every chunk, so a killed 10-minute rollout resumes where it stopped; generation
 frames/s and peak memory are measured per rollout, and ``peak_mem_ratio`` is the
 median peak memory of the longest rollouts over that of the next duration's (flat
@@ -25,6 +26,7 @@ and a filmstrip (frames at 0, 10%, 50% and 100% of it: 0 s, 1 min, 5 min, 10 min
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -53,7 +55,7 @@ from genlab.worlds.motion.physics import check_fps, simulate
 from genlab.worlds.motion.spec import MotionScene
 from genlab.worlds.shapes.render import check_size
 
-NAME, VERSION = "longvideo", "1.0"
+NAME, VERSION = "longvideo", "1.1"  # 1.1: long scenes keep their bodies in view
 MAX_SECONDS = 3600.0
 
 
@@ -160,6 +162,7 @@ class LongVideoItem:
     seed: int
 
 
+@functools.lru_cache(maxsize=4)
 def items(config: LongVideoConfig) -> list[LongVideoItem]:
     """The fixed rollouts of ``config``: per duration, scenes of each scenario in turn
     (every ``test`` scene for the shortest duration, in-distribution ones after)."""
@@ -169,7 +172,8 @@ def items(config: LongVideoConfig) -> list[LongVideoItem]:
         per = [n // 3 + (i < n % 3) for i in range(3)]
         for scenario, count in zip(splits.SCENARIOS, per, strict=True):
             pool = splits.sample(scenario, "test", 4 * count + 8, seed=config.seed + d_index)
-            chosen = pool if d_index == 0 else [it for it in pool if not it.ood]
+            chosen = pool if d_index == 0 else [it for it in pool
+                                                 if not it.ood and _stays(it.scene, config)]
             if len(chosen) < count:  # pragma: no cover - the pool is sized for this
                 raise GenlabError(f"only {len(chosen)} {scenario} scenes for {label}; "
                                   f"{count} asked")
@@ -178,6 +182,20 @@ def items(config: LongVideoConfig) -> list[LongVideoItem]:
                 out.append(LongVideoItem(key, label, float(seconds), scenario, it.prompt,
                                          it.scene, it.ood, derive_seed(NAME, config.seed, key)))
     return out
+
+
+STAY_SECONDS, STAY_SHARE = 20.0, 0.95
+
+
+def _stays(scene: MotionScene, config: LongVideoConfig) -> bool:
+    """Whether every body is in view on >= 95% of the frames of the scene's first 20 s.
+    The view has no ceiling: weightless bodies drifting up (or down, then off the
+    floor) leave it for good within ~10 s, and a video of an empty view is matched by
+    an empty output, so the long durations draw scenes that keep their bodies (1.0
+    did not)."""
+    frames = config.frames(min(STAY_SECONDS, config.durations[-1])) + config.context
+    return bool((simulate(scene, frames, config.fps).visible().mean(axis=0)
+                 >= STAY_SHARE).all())
 
 
 def _safe(key: str) -> str:
