@@ -38,14 +38,14 @@ from typing import Any
 
 import numpy as np
 
-from genlab.contracts import VideoGenerator, VideoRequest, identity
+from genlab.contracts import VideoGenerator, VideoRequest
 from genlab.errors import GenlabError, InputError, UnknownNameError, check_int, suggest
 from genlab.judges import tracking
 from genlab.progress import Advance, bars
 from genlab.stats import ratio_of_medians_bootstrap, summed_bootstrap
 from genlab.store import SampleRow, Store
 from genlab.tracks import longvideo_scores as ls
-from genlab.tracks.control import jsonable
+from genlab.tracks.control import describe_generator, jsonable
 from genlab.tracks.longvideo_rollout import clear, roll
 from genlab.tracks.scorecard import Scorecard
 from genlab.tracks.scoring import derive_seed
@@ -121,6 +121,11 @@ class LongVideoConfig:
 
     def frames(self, seconds: float) -> int:
         return int(round(seconds * self.fps))
+
+    @property
+    def window(self) -> int:
+        """The scoring window in whole seconds (the per-second series' unit)."""
+        return max(1, int(round(self.window_seconds)))
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -250,7 +255,7 @@ class LongVideoTrack:
             "scene_set_sha256": hashlib.sha256(json.dumps(
                 [(it.key, it.scene.to_json(), it.seed) for it in todo]).encode()).hexdigest(),
             "judge": {"name": tracking.NAME, "version": tracking.VERSION},
-            "generator": identity(generator)})  # type: ignore[arg-type]
+            "generator": describe_generator(generator)})  # type: ignore[arg-type]
         run = store.start_run(track=NAME, track_version=VERSION, generator=generator_name,
                               profile=profile, config=resolved, judge=tracking.NAME,
                               judge_version=tracking.VERSION, fresh=fresh)
@@ -292,7 +297,7 @@ class LongVideoTrack:
                               scale=config.mp4_scale)
         indices = _filmstrip_indices(n)
         strip = video.filmstrip(result.frames, indices, scale=config.mp4_scale)
-        window = max(1, int(round(config.window_seconds)))
+        window = config.window
         last = {s: ls.window_mean(series, s, -window, len(series["frames"]))
                 for s in ("on_track", "identity_ok", "count_ok", "colour_ok",
                           "position_error_px")}
@@ -315,12 +320,11 @@ class LongVideoTrack:
 def scores(samples: Sequence[dict[str, Any]], config: LongVideoConfig) -> list[dict[str, Any]]:
     """Every category of the track from its stored rollouts (see the module docstring)."""
     opts = {"resamples": config.resamples, "seed": config.seed}
-    block, window = config.block_seconds, max(1, int(round(config.window_seconds)))
+    block, window = config.block_seconds, config.window
     out, finals = [], []
-    for label in config.labels:
-        rows = [s for s in samples if s["category"] == label]
-        if not rows:
-            continue
+    by_label = {label: rows for label in config.labels
+                if (rows := [s for s in samples if s["category"] == label])}
+    for label, rows in by_label.items():
         pairs = [(s["key"], s["details"]["per_second"]) for s in rows]
         finals += pairs
         seconds = float(rows[0]["details"]["seconds"])
@@ -348,13 +352,11 @@ def scores(samples: Sequence[dict[str, Any]], config: LongVideoConfig) -> list[d
         for cat, field_ in (("fps", "fps"), ("peak_mem_mb", "peak_rss_mb")):
             values = [float(s["details"][field_]) for s in rows]
             out.append(ls.record(f"{cat}_{label}", ls.rollout_estimate(values, keys, **opts)))
-    labels = [label for label in config.labels if any(s["category"] == label
-                                                      for s in samples)]
-    if len(labels) > 1:  # memory against duration: the longest over the one before
-        peaks = {label: [float(s["details"]["peak_rss_mb"]) for s in samples
-                         if s["category"] == label] for label in labels[-2:]}
+    if len(by_label) > 1:  # memory against duration: the longest over the one before
+        before, longest = ([float(s["details"]["peak_rss_mb"]) for s in rows]
+                           for rows in list(by_label.values())[-2:])
         out.append(ls.record("peak_mem_ratio", ratio_of_medians_bootstrap(
-            peaks[labels[-1]], peaks[labels[-2]], **opts)))
+            longest, before, **opts)))
     est = ls.window_estimate(finals, "on_track", (-window, 10 ** 9), block, **opts)
     if est is not None:
         out.insert(0, ls.record("on_track", est))
