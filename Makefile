@@ -6,7 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run smoke test test-slow bench lint clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: install browser run smoke test test-slow bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +19,30 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The human-evaluation tests (tests/humaneval) drive Debian's chromium through
+# Playwright; installed from Debian's registry only when missing.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "error: $(CHROMIUM) is missing and apt-get is unavailable: install the" \
+	         "Debian package 'chromium' (or a Chromium at $(CHROMIUM)) for tests/humaneval" >&2; \
+	    exit 1; \
+	  fi; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO="sudo -n"; \
+	  echo "installing chromium (apt-get) for the browser tests"; \
+	  $$SUDO apt-get install -y -q chromium || \
+	    { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; } || \
+	    { echo "error: apt-get could not install 'chromium'; install it (as root:" \
+	           "apt-get install chromium) for tests/humaneval" >&2; exit 1; }; \
+	fi
+
 run: install
 	$(BIN)/genlab run
 
 smoke: install
 	$(BIN)/genlab run --profile smoke
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 test-slow: install

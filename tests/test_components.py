@@ -99,7 +99,7 @@ def test_world_contract(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", catalog.TRACKS.names())
-def test_track_scores_controls(name: str, tmp_path: Path) -> None:
+def test_track_scores_controls(name: str, tmp_path: Path, model_cache: Path) -> None:
     """Every track ranks its kind's positive control above its negative ones, with
     intervals."""
     from genlab.store import Store
@@ -108,7 +108,8 @@ def test_track_scores_controls(name: str, tmp_path: Path) -> None:
     track = catalog.TRACKS.get(name)
     registry, _, controls = KINDS[track_inputs(track)]
     store = Store(tmp_path / "t.db")
-    cards = [track.run(c, registry.get(c), store, profile="smoke") for c in controls]
+    extra = {"cache_dir": model_cache} if getattr(track, "uses_cache", False) else {}
+    cards = [track.run(c, registry.get(c), store, profile="smoke", **extra) for c in controls]
     headline = {card.generator: card.get(track.headline).value for card in cards}
     best, *negatives = controls
     assert all(headline[best] > headline[n] for n in negatives), headline

@@ -20,6 +20,7 @@ VIDEO_GENERATORS: Registry[VideoGenerator] = Registry("video generator")
 JUDGES: Registry[Judge] = Registry("judge")
 WORLDS: Registry[Any] = Registry("world")
 TRACKS: Registry[Any] = Registry("track")
+METRICS: Registry[Any] = Registry("metric")
 
 # Which generators are controls (scored beside every generator) and which are
 # the default models `genlab run` evaluates.
@@ -28,6 +29,11 @@ DEFAULT_GENERATORS: tuple[str, ...] = ("flow", "flow-grounded")
 # The same for video generators (tracks whose ``inputs`` is "video").
 VIDEO_CONTROLS: tuple[str, ...] = ("video-oracle", "frozen-frame", "random-motion")
 DEFAULT_VIDEO_GENERATORS: tuple[str, ...] = ("video-state",)
+# The metrics under test of the ``metrics`` track (its inputs are "metric"), and its
+# controls: the exact judge itself and a random number.
+METRIC_CONTROLS: tuple[str, ...] = ("truth", "random")
+DEFAULT_METRICS: tuple[str, ...] = ("fid", "kid", "precision", "recall", "density",
+                                    "coverage", "cmmd", "alignment", "anchored")
 
 
 def _oracle(**_: Any) -> Generator:
@@ -279,14 +285,30 @@ VIDEO_GENERATORS.register("frozen-frame", _video_control("FrozenFrameVideo"))
 VIDEO_GENERATORS.register("random-motion", _video_control("RandomMotionVideo"))
 
 
+def _metric(name: str) -> Any:
+    def build(**_: Any) -> Any:
+        from genlab.metrics.under_test import build as build_metric
+
+        return build_metric(name)
+
+    build.__doc__ = f"The metric ``{name}`` under test (metrics/under_test.py)."
+    return build
+
+
+for _name in (*DEFAULT_METRICS, *METRIC_CONTROLS):
+    METRICS.register(_name, _metric(_name))
+
+
 def generator_kind(name: str) -> str:
-    """``"image"`` or ``"video"``: which registry holds generator ``name`` (an unknown
-    name is an UnknownNameError listing both registries' names)."""
+    """``"image"``, ``"video"`` or ``"metric"``: which registry holds generator ``name``
+    (an unknown name is an UnknownNameError listing every registry's names)."""
     if name in GENERATORS:
         return "image"
     if name in VIDEO_GENERATORS:
         return "video"
-    known = [*GENERATORS.names(), *VIDEO_GENERATORS.names()]
+    if name in METRICS:
+        return "metric"
+    known = [*GENERATORS.names(), *VIDEO_GENERATORS.names(), *METRICS.names()]
     raise UnknownNameError(f"unknown generator {name!r}; known: {', '.join(known)}."
                            + suggest(name, known))
 
@@ -317,6 +339,19 @@ TRACKS.register("control", _control)
 TRACKS.register("realtime", _realtime)
 TRACKS.register("longvideo", _longvideo)
 
-_both = set(GENERATORS.names()) & set(VIDEO_GENERATORS.names())
-if _both:  # one name space for `--generator`
-    raise RuntimeError(f"generator names registered as image and video: {sorted(_both)}")
+
+def _metrics(**_: Any) -> Any:
+    """Track ``metrics``: how well each automatic metric (FID, KID, precision/recall,
+    density/coverage, CMMD, alignment, genlab's anchored metric) agrees with exact
+    correctness over a zoo of graded defects."""
+    from genlab.tracks.metaeval import MetricsTrack
+
+    return MetricsTrack()
+
+
+TRACKS.register("metrics", _metrics)
+
+_names = [*GENERATORS.names(), *VIDEO_GENERATORS.names(), *METRICS.names()]
+if len(set(_names)) != len(_names):  # one name space for `--generator`
+    raise RuntimeError("a name is registered in two of the image, video and metric "
+                       f"registries: {sorted({n for n in _names if _names.count(n) > 1})}")

@@ -4,6 +4,7 @@
     genlab scores [--json]        genlab report [-o PATH]       genlab list
     genlab train                  genlab generate "PROMPT" -o out.png
     genlab judge IMAGE --prompt "PROMPT"                         genlab judge-check
+    genlab serve [--raters N] [--track T] [--port 8000]          (human evaluation)
 
 Every :class:`~genlab.errors.GenlabError` is caught here, at the boundary, and
 printed as one red line (exit code 2, no traceback).
@@ -24,7 +25,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from genlab import catalog, paths
-from genlab.errors import GenlabError, InputError
+from genlab.errors import GenlabError, InputError, check_int
 from genlab.worlds.shapes.spec import Box
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -315,14 +316,95 @@ def judge_check(
 @app.command("list")
 @friendly
 def list_components() -> None:
-    """The registered generators, judges, tracks and worlds."""
-    controls = {*catalog.CONTROLS, *catalog.VIDEO_CONTROLS}
-    for reg in (catalog.GENERATORS, catalog.VIDEO_GENERATORS, catalog.JUDGES, catalog.TRACKS,
-                catalog.WORLDS):
+    """The registered generators, metrics, judges, tracks and worlds."""
+    controls = {*catalog.CONTROLS, *catalog.VIDEO_CONTROLS, *catalog.METRIC_CONTROLS}
+    for reg in (catalog.GENERATORS, catalog.VIDEO_GENERATORS, catalog.METRICS, catalog.JUDGES,
+                catalog.TRACKS, catalog.WORLDS):
         names = [f"{n} (control)" if n in controls else n for n in reg.names()]
         out.print(f"[bold]{reg.kind}s[/bold]: {escape(', '.join(names) or '(none)')}",
                   soft_wrap=True)  # one line per kind: names are never broken
 
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@app.command()
+@friendly
+def serve(
+    db: DbOpt = None,
+    host: Annotated[str, typer.Option(help="address to bind; loopback by default")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    track: Annotated[str, typer.Option(help="pairs come from this track's latest runs")
+                     ] = "control",
+    generator: Annotated[list[str] | None, typer.Option(
+        "--generator", "-g", help="only these generators (default: every one with a "
+        "complete run on the track)")] = None,
+    raters: Annotated[int, typer.Option(
+        help="create N raters first and print their tokens and links (shown once: only "
+             "their hashes are stored)")] = 0,
+    no_serve: Annotated[bool, typer.Option(
+        "--no-serve", help="only create the --raters tokens, then exit")] = False,
+    seed: Annotated[int, typer.Option(help="fixes every rater's sequence of pairs")] = 0,
+    max_body: Annotated[int, typer.Option(help="largest request body in bytes (413 above)")
+                        ] = 4096,
+    access_log: Annotated[bool, typer.Option(help="log every request")] = True,
+) -> None:
+    """Serve the human-evaluation app: raters pick the better of two images of a prompt.
+
+    Raters need tokens: `genlab serve --raters 5` creates five, prints one line per
+    rater (name, token, link to open) and serves; add --no-serve to only create
+    them. Votes are stored in the results database (tables raters, pairs, votes);
+    GET /api/ranking gives the Bradley-Terry ranking and the agreement with the
+    exact judge.
+    """
+    if not 1 <= port <= 65535:
+        raise InputError(f"bad --port {port}; accepted: 1 to 65535")
+    check_int("--max-body", max_body, low=256)
+    check_int("--raters", raters, low=0)
+    if no_serve and not raters:
+        raise InputError("--no-serve only makes sense with --raters N (N >= 1)")
+    path = _db(db)
+    # build the app first: a missing database or track fails before any token is made
+    web = None if no_serve else _build_app(path, track=track, generators=generator,
+                                           seed=seed, max_body=max_body)
+    if raters:
+        _print_tokens(path, raters, f"http://{host}:{port}")
+    if web is None:
+        return
+    import uvicorn
+
+    if host not in LOOPBACK:
+        err.print(f"[yellow]warning:[/yellow] serving on {escape(host)}: tokens and votes "
+                  "travel unencrypted; put a TLS proxy in front", soft_wrap=True)
+    uvicorn.run(web, host=host, port=port, access_log=access_log, server_header=False,
+                log_level="info")
+
+
+def _print_tokens(path: Path, n: int, base_url: str) -> None:
+    """Create ``n`` raters named rater-<k> and print ``name<TAB>token<TAB>link`` each."""
+    from genlab.humaneval.db import connect
+    from genlab.humaneval.raters import add_raters, count_raters
+
+    con = connect(path)
+    try:
+        first = count_raters(con) + 1
+        made = add_raters(con, [f"rater-{first + i}" for i in range(n)])
+    finally:
+        con.close()
+    for r in made:
+        typer.echo(f"{r.name}\t{r.token}\t{base_url}/#token={r.token}")
+
+
+def _build_app(path: Path, **options: Any) -> Any:
+    """The human-evaluation app over the database at ``path``."""
+    try:
+        import uvicorn  # noqa: F401  (checked here, used by serve)
+
+        from genlab.humaneval.app import create_app
+    except ImportError as exc:
+        raise GenlabError(f"the human-evaluation app needs fastapi and uvicorn: {exc}") from exc
+    return create_app(path, **options)
 
 if __name__ == "__main__":
     app()

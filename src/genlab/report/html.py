@@ -225,9 +225,11 @@ def render_report(store: Store) -> str:
     runs = store.latest_runs()
     tracks = sorted({r.track for r in runs})
     from genlab.report.longvideo import longvideo_section  # they build on this module
+    from genlab.report.metrics import metrics_section
     from genlab.report.realtime import realtime_section
 
-    sections = {"realtime": realtime_section, "longvideo": longvideo_section}
+    sections = {"realtime": realtime_section, "longvideo": longvideo_section,
+                "metrics": metrics_section}
     body = "\n".join(sections.get(t, functools.partial(_track_section, track=t))(
         store, [r for r in runs if r.track == t]) for t in tracks)
     if not tracks:

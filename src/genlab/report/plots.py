@@ -213,3 +213,38 @@ def drift_chart(curves: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]
     fig.suptitle(title)
     fig.tight_layout()
     return _png(fig)
+
+
+def scatter_grid(panels: Mapping[str, Sequence[tuple[float, float, str]]],
+                 titles: Mapping[str, str], families: Sequence[str], title: str
+                 ) -> bytes | None:
+    """One small scatter per metric: ``panels[metric] = [(metric value, exact
+    correctness, family)]``, a colour and marker per family; ``None`` when empty."""
+    names = [m for m in panels if panels[m]]
+    if not names:
+        return None
+    cols = min(4, len(names))
+    rows = (len(names) + cols - 1) // cols
+    fig = Figure(figsize=(3.0 * cols, 2.5 * rows + 0.6))
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    style = {f: (_PALETTE[i % len(_PALETTE)], _MARKERS[i % len(_MARKERS)])
+             for i, f in enumerate(families)}
+    for ax, name in zip(axes, names, strict=False):
+        for fam in families:
+            pts = [(x, y) for x, y, f in panels[name] if f == fam]
+            if pts:
+                colour, marker = style[fam] if fam != "clean" else ("#000000", "*")
+                ax.scatter(*zip(*pts, strict=True), s=18, color=colour, marker=marker,
+                           label=fam)
+        ax.set_title(titles.get(name, name), fontsize=8)
+        ax.set_xlabel(name, fontsize=8)
+        ax.set_ylabel("exact correctness", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=min(6, len(labels)))
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.06 + 0.02 * (len(labels) > 6), 1, 1))
+    return _png(fig)

@@ -1,10 +1,10 @@
 """Run tracks over generators, controls included: what ``genlab run`` does.
 
-A track takes image generators or video generators (its ``inputs``, ``"image"``
-unless it says ``"video"``); each is paired with the generators of its kind, the
-kind's controls always beside them. Names are checked before anything is built or
-trained, so a typo fails in a second with a close-match suggestion rather than
-after a training run.
+A track takes image generators, video generators or metrics (its ``inputs``:
+``"image"`` unless it says ``"video"`` or ``"metric"``); each is paired with the
+generators of its kind, the kind's controls always beside them. Names are checked
+before anything is built or trained, so a typo fails in a second with a close-match
+suggestion rather than after a training run.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ KINDS: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {
     "image": (catalog.GENERATORS, catalog.DEFAULT_GENERATORS, catalog.CONTROLS),
     "video": (catalog.VIDEO_GENERATORS, catalog.DEFAULT_VIDEO_GENERATORS,
               catalog.VIDEO_CONTROLS),
+    "metric": (catalog.METRICS, catalog.DEFAULT_METRICS, catalog.METRIC_CONTROLS),
 }
 
 
@@ -34,7 +35,7 @@ def check_profile(profile: str) -> str:
 
 
 def track_inputs(track: object) -> str:
-    """``"image"`` or ``"video"``: the kind of generator a track evaluates."""
+    """``"image"``, ``"video"`` or ``"metric"``: the kind of generator a track evaluates."""
     kind = getattr(track, "inputs", "image")
     if kind not in KINDS:
         raise GenlabError(f"track {getattr(track, 'name', track)!r} declares inputs "
@@ -92,6 +93,8 @@ def run_tracks(store: Store, tracks: Sequence[str] | None, generators: Sequence[
                               progress=progress)
         for track_name, gens in pairs:
             if gen_name in gens:
-                cards.append(built_tracks[track_name].run(gen_name, gen, store, profile,
-                                                          fresh=fresh, progress=progress))
+                track = built_tracks[track_name]
+                extra = {"cache_dir": cache_dir} if getattr(track, "uses_cache", False) else {}
+                cards.append(track.run(gen_name, gen, store, profile, fresh=fresh,
+                                       progress=progress, **extra))
     return cards
