@@ -33,7 +33,7 @@ DEFAULT_VIDEO_GENERATORS: tuple[str, ...] = ("video-state",)
 # controls: the exact judge itself and a random number.
 METRIC_CONTROLS: tuple[str, ...] = ("truth", "random")
 DEFAULT_METRICS: tuple[str, ...] = ("fid", "kid", "precision", "recall", "density",
-                                    "coverage", "cmmd", "alignment", "anchored")
+                                    "coverage", "cmmd", "alignment", "anchored", "combined")
 
 
 def _oracle(**_: Any) -> Generator:

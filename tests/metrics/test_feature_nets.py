@@ -70,7 +70,8 @@ def test_a_corrupt_checkpoint_is_a_clear_error(cache: Path, tmp_path: Path) -> N
 
 
 def test_anchored_metric_trains_and_predicts(cache: Path) -> None:
-    net, accuracy = ensure_anchored(AnchoredConfig.smoke(), cache, progress=False)
+    features = ensure_features(FeatureConfig.smoke(), cache, progress=False)
+    net, accuracy = ensure_anchored(AnchoredConfig.smoke(), cache, features, progress=False)
     assert 0.0 <= accuracy["anchored_accuracy"] <= 1.0
     images = ShapesWorld().render([Scene("white")] * 2, 32)
     p = pass_probability(net, images, ["a red circle", "two blue squares"])
@@ -78,3 +79,5 @@ def test_anchored_metric_trains_and_predicts(cache: Path) -> None:
     with pytest.raises(InputError, match="2 images but 1 prompts"):
         pass_probability(net, images, ["a red circle"])
     assert torch.is_grad_enabled()
+    with pytest.raises(InputError, match="feature networks"):
+        ensure_anchored(AnchoredConfig.smoke(), cache / "other", None, progress=False)

@@ -26,7 +26,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory, model_cache: Path
     root = tmp_path_factory.mktemp("metrics")
     store = Store(root / "genlab.db")
     cards = {}
-    for name in ("truth", "random", "fid", "anchored"):
+    for name in ("truth", "random", "fid", "anchored", "combined"):
         card = MetricsTrack().run(name, build(name), store, "smoke", config=TINY,
                                   cache_dir=model_cache)
         cards[name] = {r.category: r for r in card.records}
@@ -68,6 +68,13 @@ def test_misses_name_the_families_a_metric_cannot_see(ran: tuple) -> None:
     per = family_severity(rows, "higher")
     assert per["count"] > 0.5 and per["blur"] > 0.9
     assert misses(rows, "higher") == ["mode-collapse"]  # it harms no image
+
+
+def test_the_combined_metric_must_be_fitted_first() -> None:
+    from genlab.errors import GenlabError
+
+    with pytest.raises(GenlabError, match="dev zoo"):
+        build("combined").value(None, None, seed=0)  # type: ignore[arg-type]
 
 
 def test_bad_configs_and_names_are_clear_errors() -> None:

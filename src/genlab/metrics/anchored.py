@@ -33,6 +33,7 @@ from torch import nn
 from genlab.errors import CheckpointError, InputError
 from genlab.generators.flow.objective import images_to_tensor
 from genlab.generators.flow.tokenizer import Tokenizer
+from genlab.metrics.feature_train import FeatureConfig, FeatureNets
 from genlab.metrics.nets import FEATURE_DIM, TextTower, _tower
 from genlab.metrics.zoo import Zoo, members, zoo_items
 from genlab.progress import bars
@@ -45,12 +46,16 @@ class AnchoredConfig:
     """Everything that decides the trained anchored metric (its hash keys the cache)."""
 
     width: int = 32
-    steps: int = 1500
+    steps: int = 4000
     batch_size: int = 128
     lr: float = 2e-3
-    prompts_per_category: int = 60
+    prompts_per_category: int = 150
     images_per_prompt: int = 2
     seed: int = 0
+    pretrained: bool = True
+    """Start the image tower from the attribute classifier's body and the text tower
+    from the CLIP analog's (both trained on clean ``train`` renders only): they
+    already count every kind and read the prompt, so the verdict is learnt on top."""
 
     def __post_init__(self) -> None:
         for name in ("width", "steps", "batch_size", "prompts_per_category",
@@ -67,9 +72,11 @@ class AnchoredConfig:
         return cls(width=8, steps=5, batch_size=16, prompts_per_category=2,
                    images_per_prompt=1)
 
-    def key(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()
-                              ).hexdigest()[:12]
+    def key(self, features: FeatureConfig | None = None) -> str:
+        """The cache key: this config, and the feature networks it starts from."""
+        blob = {**asdict(self), "features": asdict(features) if self.pretrained and
+                features is not None else None}
+        return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:12]
 
 
 class JudgeNet(nn.Module):
@@ -110,8 +117,10 @@ def labelled_zoo(split: str, prompts_per_category: int, images_per_prompt: int, 
     return np.concatenate(images), prompts, np.array(labels, bool).reshape(-1)
 
 
-def train_anchored(config: AnchoredConfig, progress: bool = False) -> JudgeNet:
-    """BCE on the ``train`` zoo's verdicts (AdamW, linear warm-up then cosine)."""
+def train_anchored(config: AnchoredConfig, features: FeatureNets | None = None,
+                   progress: bool = False) -> JudgeNet:
+    """BCE on the ``train`` zoo's verdicts (AdamW, linear warm-up then cosine), from the
+    feature networks' towers when ``config.pretrained``."""
     from genlab.metrics.feature_train import _warmup_cosine
 
     torch.manual_seed(config.seed)
@@ -119,6 +128,13 @@ def train_anchored(config: AnchoredConfig, progress: bool = False) -> JudgeNet:
     images, prompts, labels = labelled_zoo("train", config.prompts_per_category,
                                            config.images_per_prompt, config.seed, progress)
     net = JudgeNet(config.width)
+    if config.pretrained:
+        if features is None or features.config.width != config.width:
+            raise InputError("a pretrained anchored metric needs the feature networks of "
+                             f"its width ({config.width}); got "
+                             f"{None if features is None else features.config.width}")
+        net.image.load_state_dict(features.attribute.body.state_dict())
+        net.text.load_state_dict(features.clip.text.state_dict())
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _warmup_cosine(config.steps))
     y = torch.from_numpy(labels.astype(np.float32))
@@ -157,13 +173,15 @@ def measure(net: JudgeNet, config: AnchoredConfig) -> dict[str, float]:
             "anchored_dev_pass_rate": float(labels.mean())}
 
 
-def ensure_anchored(config: AnchoredConfig, cache_dir: Path, progress: bool = True
+def ensure_anchored(config: AnchoredConfig, cache_dir: Path,
+                    features: FeatureNets | None = None, progress: bool = True
                     ) -> tuple[JudgeNet, dict[str, float]]:
-    """The cached anchored metric of ``config`` (trained and measured first if missing)."""
-    folder = Path(cache_dir) / f"anchored-{config.key()}"
+    """The cached anchored metric of ``config`` (trained and measured first if missing),
+    started from ``features`` when ``config.pretrained``."""
+    folder = Path(cache_dir) / f"anchored-{config.key(features.config if features else None)}"
     if not (folder / "accuracy.json").is_file():
         t0 = time.perf_counter()
-        net = train_anchored(config, progress)
+        net = train_anchored(config, features, progress)
         seconds = time.perf_counter() - t0
         acc = measure(net, config)
         tmp = folder.with_name(f".tmp-{folder.name}-{os.getpid()}")

@@ -12,11 +12,13 @@ seed, the negative control: it agrees with nothing).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from genlab.errors import GenlabError
 from genlab.metrics import kernel
 from genlab.metrics.catalog import DISTRIBUTION_METRICS
 from genlab.metrics.reference import Reference
@@ -165,8 +167,8 @@ class Truth:
 
 @dataclass(frozen=True)
 class Random:
-    """Negative control: a uniform draw seeded by the member and the seed; it agrees
-    with nothing, so its correlations show the width of chance."""
+    """Negative control: a uniform draw seeded by the member, its images and the seed;
+    it agrees with nothing, so its correlations show the width of chance."""
 
     name: str = "random"
     direction: str = "higher"
@@ -177,13 +179,62 @@ class Random:
         return 1
 
     def value(self, sample: SampleView, ref: ReferenceView, *, seed: int) -> float:
-        rng = np.random.default_rng(derive_seed(seed, sample.name, len(sample)))
+        # seeded by the images themselves, so a resample draws anew (deterministically)
+        digest = hashlib.sha256(np.ascontiguousarray(sample.classifier).tobytes()).hexdigest()
+        rng = np.random.default_rng(derive_seed(seed, sample.name, digest))
         return float(rng.random())
+
+
+COMBINED_PARTS = ("fid", "kid", "precision", "recall", "density", "coverage", "cmmd",
+                  "alignment", "anchored")
+
+
+class Combined:
+    """genlab's learned combination: a ridge regression of exact correctness on every
+    other metric (each oriented so higher is better, and standardised), fitted on the
+    ``dev`` zoo's members only (:meth:`fit`), then applied to any sample. One way to a
+    "single metric that correlates with human preference" (the seed's question),
+    with exact correctness standing in for preference."""
+
+    name = "combined"
+    direction = "higher"
+    reads = "every metric"
+    citation = "genlab: ridge regression over the other metrics, fitted on the dev zoo"
+    ridge = 1.0
+
+    def __init__(self) -> None:
+        self.parts = [build(n) for n in COMBINED_PARTS]
+        self._fit: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None
+
+    def min_samples(self, dim: int) -> int:
+        return max(p.min_samples(dim) for p in self.parts)
+
+    def _row(self, sample: SampleView, ref: ReferenceView, seed: int) -> np.ndarray:
+        return np.array([p.value(sample, ref, seed=seed) * (-1 if p.direction == "lower"
+                                                               else 1) for p in self.parts])
+
+    def fit(self, samples: dict[str, SampleView], ref: ReferenceView, *, seed: int) -> None:
+        """Fit on one split's members (the track passes the ``dev`` zoo)."""
+        x = np.stack([self._row(s, ref, seed) for s in samples.values()])
+        y = np.array([float(np.mean(s.passed)) for s in samples.values()])
+        mu, sd = x.mean(0), x.std(0) + 1e-12
+        z = (x - mu) / sd
+        w = np.linalg.solve(z.T @ z + self.ridge * np.eye(z.shape[1]), z.T @ (y - y.mean()))
+        self._fit = (mu, sd, w, float(y.mean()))
+
+    def value(self, sample: SampleView, ref: ReferenceView, *, seed: int) -> float:
+        if self._fit is None:
+            raise GenlabError("the combined metric is not fitted: call fit() on the dev "
+                              "zoo first (the metrics track does)")
+        mu, sd, w, b = self._fit
+        return float(((self._row(sample, ref, seed) - mu) / sd) @ w + b)
 
 
 def build(name: str) -> MetricUnderTest:
     """The metric under test called ``name`` (a distribution metric, ``anchored``,
-    ``truth`` or ``random``)."""
+    ``combined``, ``truth`` or ``random``)."""
+    if name == "combined":
+        return Combined()
     own: dict[str, MetricUnderTest] = {"anchored": Anchored(), "truth": Truth(),
                                        "random": Random()}
     if name in own:

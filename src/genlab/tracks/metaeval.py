@@ -126,6 +126,10 @@ class MetricsTrack:
         if run.status == "complete":
             return Scorecard.from_store(store, run.id)
         done = store.done_keys(run.id)
+        fit = getattr(metric, "fit", None)
+        if callable(fit):  # a learned metric: fitted on the dev zoo only, never on test
+            dev = load_split(config, "dev", cache, progress)
+            fit(dev.samples, dev.reference, seed=config.seed)
         for split in SPLITS:
             data = load_split(config, split, cache, progress)
             todo = [n for n in data.samples if f"{split}/{n}" not in done]

@@ -26,7 +26,7 @@ from genlab.metrics.embed import image_features, text_embeddings
 from genlab.metrics.feature_train import FeatureConfig, ensure_features
 from genlab.metrics.reference import Reference
 from genlab.metrics.under_test import ReferenceView, SampleView
-from genlab.metrics.zoo import CLEAN, Member, Zoo, ZooItem, members, zoo_items
+from genlab.metrics.zoo import Member, Zoo, ZooItem, members, zoo_items
 from genlab.progress import bars
 
 SPLITS = ("dev", "test")
@@ -115,9 +115,6 @@ class SplitData:
     reference: ReferenceView
     thumbnails: dict[str, np.ndarray]  # member name -> (2S, 2S, 3) uint8 grid of 4 images
 
-    def correctness(self, member: str) -> float:
-        return float(np.mean(self.samples[member].passed))
-
 
 def _grid(images: np.ndarray) -> np.ndarray:
     """The first four images as a 2x2 grid ``(2S, 2S, 3)``."""
@@ -132,7 +129,7 @@ def _compute(config: MetricsConfig, split: str, cache_dir: Path, progress: bool,
     from genlab.judges.scene import SceneJudge
 
     nets = ensure_features(config.features, cache_dir, progress)
-    anchored, _ = ensure_anchored(config.anchored, cache_dir, progress)
+    anchored, _ = ensure_anchored(config.anchored, cache_dir, nets, progress)
     items = zoo_items(split, prompts_per_category, config.images_per_prompt, config.seed)
     zoo, judge = Zoo(items, split, config.seed, config.size), SceneJudge()
     specs, prompts = [it.spec for it in items], [it.prompt for it in items]
@@ -196,6 +193,3 @@ def load_stability(config: MetricsConfig, cache_dir: Path, progress: bool = Fals
     return _split_data("test", zoo_items("test", ppc, config.images_per_prompt, config.seed),
                        arrays)
 
-
-def member_of(name: str) -> Member:
-    return Member.parse(name) if name != CLEAN else Member(CLEAN, 0)
