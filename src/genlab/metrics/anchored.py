@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from genlab.errors import CheckpointError, InputError
+from genlab.errors import CheckpointError, InputError, check_int
 from genlab.generators.flow.objective import images_to_tensor
 from genlab.generators.flow.tokenizer import Tokenizer
 from genlab.metrics.feature_train import FeatureConfig, FeatureNets
@@ -60,9 +60,7 @@ class AnchoredConfig:
     def __post_init__(self) -> None:
         for name in ("width", "steps", "batch_size", "prompts_per_category",
                      "images_per_prompt"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InputError(f"AnchoredConfig.{name} must be an int >= 1, got {v!r}")
+            check_int(f"AnchoredConfig.{name}", getattr(self, name))
         if self.width % 8 or not self.lr > 0:
             raise InputError(f"AnchoredConfig needs width a multiple of 8 and lr > 0, got "
                              f"{self.width!r}, {self.lr!r}")

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from genlab.errors import CheckpointError, InputError
+from genlab.errors import CheckpointError, InputError, check_int
 from genlab.generators.flow.objective import images_to_tensor
 from genlab.metrics.nets import N_KINDS, AttributeNet, ClipNet
 from genlab.progress import bars
@@ -52,9 +52,7 @@ class FeatureConfig:
     def __post_init__(self) -> None:
         for name in ("width", "attribute_steps", "clip_steps", "batch_size",
                      "clip_batch_size", "image_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InputError(f"FeatureConfig.{name} must be an int >= 1, got {v!r}")
+            check_int(f"FeatureConfig.{name}", getattr(self, name))
         if self.width % 8:
             raise InputError(f"FeatureConfig.width must be a multiple of 8, got {self.width}")
         if not self.lr > 0:

@@ -39,18 +39,25 @@ def _order(runs: Sequence[RunInfo], store: Store) -> list[RunInfo]:
 def _misses_table(rows: dict[str, list[dict[str, Any]]], directions: dict[str, str]) -> str:
     fams = [f.name for f in FAMILIES if any(r["family"] == f.name for v in rows.values()
                                             for r in v)]
-    head = "".join(f"<th>{escape(f)}</th>" for f in fams)
+    # families along which the exact truth itself does not change (mode collapse, low
+    # diversity): worsening there measures diversity, not correctness; never shaded
+    truth = family_severity(rows["truth"], "higher") if "truth" in rows else {}
+    flat = {f for f in fams if math.isnan(truth.get(f, 0.0))}
+    head = "".join(f"<th>{escape(f)}{' †' if f in flat else ''}</th>" for f in fams)
     out = [f"<tr><th>metric</th>{head}</tr>"]
     for name, rs in rows.items():
         per = family_severity(rs, directions[name])
         cells = []
         for f in fams:
             v = per.get(f, math.nan)
-            miss = math.isnan(v) or v < MISS_BELOW
+            miss = (math.isnan(v) or v < MISS_BELOW) and f not in flat
             style = ' style="background:#ffebe9"' if miss else ""
             cells.append(f"<td{style}>{'–' if math.isnan(v) else f'{v:.2f}'}</td>")
         out.append(f"<tr><td>{escape(name)}</td>{''.join(cells)}</tr>")
-    return "<table>" + "".join(out) + "</table>"
+    note = ("<p class='meta'>† the exact truth does not change along this family (every "
+            "image stays right): a metric that worsens there measures diversity, not "
+            "correctness.</p>" if flat else "")
+    return "<table>" + "".join(out) + "</table>" + note
 
 
 def _zoo(store: Store, run: RunInfo) -> str:

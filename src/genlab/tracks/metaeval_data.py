@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from genlab.errors import InputError, UnknownNameError, suggest
+from genlab.errors import InputError, UnknownNameError, check_int, suggest
 from genlab.metrics.anchored import AnchoredConfig, ensure_anchored, pass_probability
 from genlab.metrics.embed import image_features, text_embeddings
 from genlab.metrics.feature_train import FeatureConfig, ensure_features
@@ -59,9 +59,7 @@ class MetricsConfig:
     def __post_init__(self) -> None:
         for name in ("prompts_per_category", "dev_prompts_per_category", "images_per_prompt",
                      "stability_prompts_per_category", "stability_resamples"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InputError(f"MetricsConfig.{name} must be an int >= 1, got {v!r}")
+            check_int(f"MetricsConfig.{name}", getattr(self, name))
         if self.resamples < 1000:
             raise InputError(f"MetricsConfig.resamples must be >= 1000, got {self.resamples}")
         Member.parse(self.stability_member)
