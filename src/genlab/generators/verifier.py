@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,11 +30,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 
 from genlab.contracts import BoxList
 from genlab.errors import CheckpointError, InputError
+from genlab.generators.flow.checkpoint import write_folder
 from genlab.generators.flow.grounding import coverage, object_boxes
 from genlab.worlds.shapes import grammar, vocab
 from genlab.worlds.shapes.arrays import SHAPE_NAMES, SceneArrays
@@ -168,16 +167,8 @@ def ensure_verifier(config: VerifierConfig, cache_dir: Path, progress: bool = Tr
     folder = Path(cache_dir) / f"verifier-{config.key()}"
     if not (folder / "model.safetensors").is_file():
         net = train_verifier(config, progress)
-        tmp = folder.with_name(f".tmp-{folder.name}-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        save_file({k: v.contiguous() for k, v in net.state_dict().items()},
-                  str(tmp / "model.safetensors"))
-        (tmp / "config.json").write_text(json.dumps(asdict(config), sort_keys=True))
-        if folder.exists():  # another process finished first
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            os.replace(tmp, folder)
+        write_folder(folder, {"model.safetensors": net.state_dict()},
+                     {"config.json": json.dumps(asdict(config), sort_keys=True)})
     net = CountNet(config.width)
     try:
         net.load_state_dict(load_file(str(folder / "model.safetensors")))

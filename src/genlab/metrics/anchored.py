@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -27,13 +25,14 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 
 from genlab.errors import CheckpointError, InputError, check_int
+from genlab.generators.flow.checkpoint import write_folder
 from genlab.generators.flow.objective import images_to_tensor
 from genlab.generators.flow.tokenizer import Tokenizer
-from genlab.metrics.feature_train import FeatureConfig, FeatureNets
+from genlab.metrics.feature_train import FeatureConfig, FeatureNets, warmup_cosine
 from genlab.metrics.nets import FEATURE_DIM, TextTower, _tower
 from genlab.metrics.zoo import Zoo, members, zoo_items
 from genlab.progress import bars
@@ -98,29 +97,23 @@ def labelled_zoo(split: str, prompts_per_category: int, images_per_prompt: int, 
                  progress: bool = False) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Every zoo member's images of ``split`` with their prompts and the exact judge's
     verdicts: ``(N, S, S, 3) uint8``, N prompts, ``(N,) bool``."""
-    from genlab.judges.scene import SceneJudge
-
     items = zoo_items(split, prompts_per_category, images_per_prompt, seed)
-    zoo, judge = Zoo(items, split, seed), SceneJudge()
-    specs = [it.spec for it in items]
+    zoo = Zoo(items, split, seed)
     images, labels = [], []
     with bars(progress) as task:
         advance = task(f"anchored metric · {split} zoo", len(members()))
         for m in members():
-            im = zoo.images(m)
-            images.append(im)
-            labels.append([v.passed for v in judge.judge(im, specs)])
+            images.append(zoo.images(m))
+            labels.append(zoo.verdicts(images[-1]))
             advance()
     prompts = [it.prompt for it in items] * len(images)
-    return np.concatenate(images), prompts, np.array(labels, bool).reshape(-1)
+    return np.concatenate(images), prompts, np.concatenate(labels)
 
 
 def train_anchored(config: AnchoredConfig, features: FeatureNets | None = None,
                    progress: bool = False) -> JudgeNet:
     """BCE on the ``train`` zoo's verdicts (AdamW, linear warm-up then cosine), from the
     feature networks' towers when ``config.pretrained``."""
-    from genlab.metrics.feature_train import _warmup_cosine
-
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     images, prompts, labels = labelled_zoo("train", config.prompts_per_category,
@@ -134,7 +127,7 @@ def train_anchored(config: AnchoredConfig, features: FeatureNets | None = None,
         net.image.load_state_dict(features.attribute.body.state_dict())
         net.text.load_state_dict(features.clip.text.state_dict())
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _warmup_cosine(config.steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine(config.steps))
     y = torch.from_numpy(labels.astype(np.float32))
     with bars(progress) as task:
         advance = task("anchored metric · training", config.steps)
@@ -182,18 +175,10 @@ def ensure_anchored(config: AnchoredConfig, cache_dir: Path,
         net = train_anchored(config, features, progress)
         seconds = time.perf_counter() - t0
         acc = measure(net, config)
-        tmp = folder.with_name(f".tmp-{folder.name}-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        save_file({k: v.contiguous() for k, v in net.state_dict().items()},
-                  str(tmp / "model.safetensors"))
-        (tmp / "config.json").write_text(json.dumps(asdict(config), sort_keys=True))
-        (tmp / "accuracy.json").write_text(json.dumps({**acc, "train_seconds": seconds},
-                                                      sort_keys=True, indent=1))
-        if folder.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            os.replace(tmp, folder)
+        write_folder(folder, {"model.safetensors": net.state_dict()},
+                     {"config.json": json.dumps(asdict(config), sort_keys=True),
+                      "accuracy.json": json.dumps({**acc, "train_seconds": seconds},
+                                                  sort_keys=True, indent=1)})
     net = JudgeNet(config.width)
     try:
         net.load_state_dict(load_file(str(folder / "model.safetensors")))

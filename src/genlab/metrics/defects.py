@@ -52,6 +52,11 @@ class Family:
     unit: str
     harms_correctness: bool = True
 
+    @property
+    def rated(self) -> bool:
+        """Whether its levels are the share of images (or prompts) it touches."""
+        return self.levels == RATES
+
 
 # Pixel levels span the exact judge's range from all right to mostly wrong (measured
 # on 560 test images: blur 1.0 -> 0.995 .. 2.5 -> 0.195; noise 16 -> 1.0 .. 28 ->

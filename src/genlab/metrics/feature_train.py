@@ -14,8 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import shutil
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -23,14 +22,16 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from genlab.errors import CheckpointError, InputError, check_int
+from genlab.generators.flow.checkpoint import write_folder
 from genlab.generators.flow.objective import images_to_tensor
 from genlab.metrics.nets import N_KINDS, AttributeNet, ClipNet
 from genlab.progress import bars
 from genlab.worlds.shapes import vocab
 from genlab.worlds.shapes.arrays import SceneArrays
+from genlab.worlds.shapes.render import render
 from genlab.worlds.shapes.world import ShapesWorld
 
 N_SHAPES = len(vocab.SHAPES)
@@ -102,17 +103,23 @@ def _attribute_loss(net: AttributeNet, images: np.ndarray, scenes: SceneArrays
             + 10.0 * ((pred_cent - cent) ** 2 * present).sum() / present.sum().clamp_min(1))
 
 
+def _same_prompt(prompts: list[str]) -> torch.Tensor:
+    """``(n, n) float32``: 1 where two rows hold the same prompt (duplicates in a batch
+    are all right answers: soft targets over them)."""
+    ids = torch.from_numpy(np.unique(prompts, return_inverse=True)[1].reshape(-1))
+    return (ids[:, None] == ids[None, :]).float()
+
+
 def _clip_loss(net: ClipNet, images: np.ndarray, prompts: list[str]) -> torch.Tensor:
     img = net.embed_images(images_to_tensor(images))
     txt = net.embed_text(prompts)
     logits = net.logit_scale.exp().clamp(max=100) * img @ txt.T
-    # duplicate prompts in a batch are both right answers: soft targets over them
-    same = torch.tensor([[a == b for b in prompts] for a in prompts], dtype=torch.float32)
-    target = same / same.sum(1, keepdim=True)
+    target = _same_prompt(prompts)
+    target = target / target.sum(1, keepdim=True)
     return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
 
 
-def _warmup_cosine(steps: int) -> Any:
+def warmup_cosine(steps: int) -> Any:
     """A linear warm-up over the first 5% of the steps, then a cosine decay to zero."""
     warm = max(1, steps // 20)
     return lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * s / steps))
@@ -131,7 +138,7 @@ def train_features(config: FeatureConfig, progress: bool = False
     with bars(progress) as task:
         for label, net, steps, batch in jobs:
             opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=0.01)
-            sched = torch.optim.lr_scheduler.LambdaLR(opt, _warmup_cosine(steps))
+            sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine(steps))
             advance = task(f"features · {label}", steps)
             net.train()
             for _ in range(steps):
@@ -157,7 +164,7 @@ def measure_accuracy(attribute: AttributeNet, clip: ClipNet, n: int = 700, seed:
     per = max(1, n // len(world.categories))
     specs = [s for c in world.categories for s in world.sample_specs(c, "test", per, seed)]
     scenes = SceneArrays.from_scenes(world.realize(specs, seed, "test"))
-    images = world.render(scenes.to_scenes(), size)
+    images = render(scenes, size)
     counts, bg, cent = attribute_targets(scenes)
     logits, bg_logits, pred_cent = attribute(images_to_tensor(images))
     present = counts > 0
@@ -173,9 +180,9 @@ def measure_accuracy(attribute: AttributeNet, clip: ClipNet, n: int = 700, seed:
     for start in range(0, len(specs) - 99, 100):
         sl = slice(start, start + 100)
         sim = img[sl] @ txt[sl].T
-        same = torch.tensor([[a == b for b in prompts[sl]] for a in prompts[sl]])
-        hits_it += float(same[torch.arange(100), sim.argmax(1)].float().mean())
-        hits_ti += float(same[sim.argmax(0), torch.arange(100)].float().mean())
+        same = _same_prompt(prompts[sl])
+        hits_it += float(same[torch.arange(100), sim.argmax(1)].mean())
+        hits_ti += float(same[sim.argmax(0), torch.arange(100)].mean())
         blocks += 1
     out["clip_top1_image_to_text"] = hits_it / max(blocks, 1)
     out["clip_top1_text_to_image"] = hits_ti / max(blocks, 1)
@@ -184,26 +191,16 @@ def measure_accuracy(attribute: AttributeNet, clip: ClipNet, n: int = 700, seed:
 
 def _save(folder: Path, config: FeatureConfig, attribute: AttributeNet, clip: ClipNet,
           accuracy: dict[str, float], seconds: float) -> None:
-    tmp = folder.with_name(f".tmp-{folder.name}-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    for name, net in (("attribute", attribute), ("clip", clip)):
-        save_file({k: v.contiguous() for k, v in net.state_dict().items()},
-                  str(tmp / f"{name}.safetensors"))
-    (tmp / "config.json").write_text(json.dumps(asdict(config), sort_keys=True))
-    (tmp / "accuracy.json").write_text(json.dumps({**accuracy, "train_seconds": seconds},
-                                                  sort_keys=True, indent=1))
-    if folder.exists():  # another process finished first
-        shutil.rmtree(tmp, ignore_errors=True)
-    else:
-        os.replace(tmp, folder)
+    write_folder(folder, {"attribute.safetensors": attribute.state_dict(),
+                          "clip.safetensors": clip.state_dict()},
+                 {"config.json": json.dumps(asdict(config), sort_keys=True),
+                  "accuracy.json": json.dumps({**accuracy, "train_seconds": seconds},
+                                              sort_keys=True, indent=1)})
 
 
 def ensure_features(config: FeatureConfig, cache_dir: Path, progress: bool = True
                     ) -> FeatureNets:
     """The cached networks of ``config``, trained and measured first if missing."""
-    import time
-
     folder = Path(cache_dir) / f"features-{config.key()}"
     if not (folder / "accuracy.json").is_file():
         t0 = time.perf_counter()

@@ -124,10 +124,9 @@ class Zoo:
         self.items, self.split, self.seed, self.size = items, split, seed, size
         self.prompt_index = np.array([it.prompt_index for it in items])
         self.n_prompts = int(self.prompt_index.max()) + 1
-        first: dict[int, int] = {}
-        for i, it in enumerate(items):
-            first.setdefault(it.prompt_index, i)
-        self.first_of_prompt = np.array([first[p] for p in self.prompt_index])
+        # the first item of each prompt, by prompt, then by item
+        self.first_by_prompt = np.unique(self.prompt_index, return_index=True)[1]
+        self.first_of_prompt = self.first_by_prompt[self.prompt_index]
 
     def _realise(self, tag: str) -> list[Scene]:
         return [sampling.realize(it.spec, np.random.default_rng(derive_seed(it.seed, tag)),
@@ -148,8 +147,20 @@ class Zoo:
         rng = np.random.default_rng(derive_seed(self.seed, "memorised-pool"))
         return ShapesWorld().training_batch(rng, POOL_SIZE, self.size).images
 
+    @cached_property
+    def clean(self) -> np.ndarray:
+        """``(n, S, S, 3) uint8``: the oracle's images, which most members start from."""
+        return render(self.scenes, self.size)
+
     def reference(self) -> np.ndarray:
         return render(self.reference_scenes, self.size)
+
+    def verdicts(self, images: np.ndarray) -> np.ndarray:
+        """``(n,) bool``: the exact ``scene`` judge's verdict on each item's image."""
+        from genlab.judges.scene import SceneJudge
+
+        verdicts = SceneJudge().judge(images, [it.spec for it in self.items])
+        return np.array([v.passed for v in verdicts], bool)
 
     def _uniform(self, family: str, n: int) -> np.ndarray:
         """One fixed draw per image (or prompt) per family: severity s touches the draws
@@ -159,11 +170,11 @@ class Zoo:
     def images(self, member: Member) -> np.ndarray:
         """``(n, S, S, 3) uint8``: ``member``'s image of every item."""
         if member.family == CLEAN:
-            return render(self.scenes, self.size)
+            return self.clean.copy()
         fam, level = FAMILY[member.family], member.level
         rng = np.random.default_rng(derive_seed(self.seed, member.name))
         if fam.kind == "pixel":
-            clean = render(self.scenes, self.size)
+            clean = self.clean
             if fam.name == "blur":
                 return defects.blur(clean, level)
             if fam.name == "noise":
@@ -177,15 +188,13 @@ class Zoo:
         if member.family == "count":  # one vectorised placement for every scene
             return defects.count_off(self.scenes, int(member.level), rng)
         edit = defects.SCENE_EDITS[member.family]
-        rated = member.family in ("attribute-swap", "position-flip")
-        touched = (self._uniform(member.family, len(self.items)) < member.level if rated
-                   else np.ones(len(self.items), bool))
+        touched = (self._uniform(member.family, len(self.items)) < member.level
+                   if FAMILY[member.family].rated else np.ones(len(self.items), bool))
         return [edit(s, it.spec, member.level, rng) if t else s
                 for s, it, t in zip(self.scenes, self.items, touched.tolist(), strict=True)]
 
     def _set_member(self, member: Member) -> np.ndarray:
-        n, rate = len(self.items), member.level
-        scenes = list(self.scenes)
+        n, rate, scenes = len(self.items), member.level, self.scenes
         if member.family == "mode-collapse":
             hit = (self._uniform(member.family, self.n_prompts) < rate)[self.prompt_index]
             return render([scenes[f] if h else s for s, f, h in
@@ -200,12 +209,11 @@ class Zoo:
             # another prompt's image (a fixed derangement of the prompts)
             shift = 1 + np.random.default_rng(derive_seed(self.seed, "shift")).integers(
                 max(1, self.n_prompts - 1), size=n)
-            other = (self.prompt_index + shift) % self.n_prompts
-            firsts = {it.prompt_index: i for i, it in reversed(list(enumerate(self.items)))}
-            return render([scenes[firsts[int(o)]] if h else s for s, o, h in
-                           zip(scenes, other, hit.tolist(), strict=True)], self.size)
+            other = self.first_by_prompt[(self.prompt_index + shift) % self.n_prompts]
+            return render([scenes[o] if h else s for s, o, h in
+                           zip(scenes, other.tolist(), hit.tolist(), strict=True)], self.size)
         if member.family == "memorisation":
-            out = render(scenes, self.size)
+            out = self.clean.copy()
             pick = np.random.default_rng(derive_seed(self.seed, "copy")).integers(POOL_SIZE,
                                                                                   size=n)
             out[hit] = self.pool[pick[hit]]

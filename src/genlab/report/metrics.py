@@ -27,13 +27,10 @@ from genlab.tracks.metaeval_scores import MISS_BELOW, family_severity
 FAMILY_NAMES = ["clean", *(f.name for f in FAMILIES)]
 
 
-def _order(runs: Sequence[RunInfo], store: Store) -> list[RunInfo]:
+def _order(runs: Sequence[RunInfo], rho: dict[str, float]) -> list[RunInfo]:
     """Metrics by agreement with the truth (best first), controls last."""
-    def rho(r: RunInfo) -> float:
-        s = next((x for x in store.run_scores(r.id) if x["category"] == "spearman_truth"),
-                 None)
-        return -s["value"] if s else math.inf
-    return sorted(runs, key=lambda r: (r.generator in METRIC_CONTROLS, rho(r)))
+    return sorted(runs, key=lambda r: (r.generator in METRIC_CONTROLS,
+                                       -rho.get(r.generator, -math.inf)))
 
 
 def _misses_table(rows: dict[str, list[dict[str, Any]]], directions: dict[str, str]) -> str:
@@ -60,10 +57,10 @@ def _misses_table(rows: dict[str, list[dict[str, Any]]], directions: dict[str, s
     return "<table>" + "".join(out) + "</table>" + note
 
 
-def _zoo(store: Store, run: RunInfo) -> str:
+def _zoo(samples: Sequence[dict[str, Any]]) -> str:
     figs = []
     rank = {f: i for i, f in enumerate(FAMILY_NAMES)}
-    for s in sorted(store.samples(run.id, split="test"),
+    for s in sorted((s for s in samples if s["split"] == "test"),
                     key=lambda s: (rank.get(s["category"], 99), s["prompt_id"])):
         path = Path(s["image_file"])
         if not path.is_file():
@@ -77,18 +74,20 @@ def _zoo(store: Store, run: RunInfo) -> str:
 
 def metrics_section(store: Store, runs: Sequence[RunInfo]) -> str:
     """HTML for the latest complete ``metrics`` runs."""
-    runs = _order(runs, store)
-    names = [r.generator for r in runs]
     records = [{"generator": r.generator, **s} for r in runs for s in store.run_scores(r.id)]
-    columns = MetricsTrack.summary(records, full=True)
     index = {(r["generator"], r["category"]): r for r in records}
+    runs = _order(runs, {g: r["value"] for (g, c), r in index.items()
+                         if c == "spearman_truth"})
+    names = [r.generator for r in runs]
+    columns = MetricsTrack.summary(records, full=True)
     head = "".join(f"<th>{escape(label)}</th>" for _, label in columns)
     table = [f"<tr><th>metric</th>{head}</tr>"] + [
         f"<tr><td>{escape(g)}</td>{''.join(_cell(index.get((g, c))) for c, _ in columns)}</tr>"
         for g in names]
     directions = {r.generator: json.loads(r.config_json)["metric"]["direction"]
                   for r in runs}
-    rows = {r.generator: member_rows(store.samples(r.id), "test") for r in runs}
+    samples = {r.generator: store.samples(r.id) for r in runs}
+    rows = {g: member_rows(ss, "test") for g, ss in samples.items()}
     panels = {g: [(x["value"], x["correctness"], x["family"]) for x in rs]
               for g, rs in rows.items() if g != "truth"}
     titles = {g: f"{g}: rho {index[(g, 'spearman_truth')]['value']:.2f}"
@@ -98,7 +97,7 @@ def metrics_section(store: Store, runs: Sequence[RunInfo]) -> str:
     chart = (f'<img class="chart" alt="metric vs truth" src="{_data_uri(png)}">'
              if png else "")
     facts = findings({g: (directions[g], rs) for g, rs in rows.items()})
-    zoo = _zoo(store, runs[0]) if runs else ""
+    zoo = _zoo(samples[names[0]]) if runs else ""
     return (f"<h2>track metrics</h2>{_run_meta(runs)}"
             "<h3>agreement with the exact truth (test zoo; 95% intervals resample zoo "
             f"members)</h3><table>{''.join(table)}</table>"

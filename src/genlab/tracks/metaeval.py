@@ -32,6 +32,7 @@ import numpy as np
 
 from genlab import paths
 from genlab.errors import GenlabError, InputError
+from genlab.judges.scene import SceneJudge
 from genlab.metrics.under_test import MetricUnderTest, SampleView
 from genlab.metrics.zoo import Member
 from genlab.progress import bars
@@ -121,8 +122,8 @@ class MetricsTrack:
                        "reads": metric.reads},
             "data_key": config.key()})
         run = store.start_run(track=NAME, track_version=VERSION, generator=generator_name,
-                              profile=profile, config=resolved, judge="scene",
-                              judge_version="1.1", fresh=fresh)
+                              profile=profile, config=resolved, judge=SceneJudge.name,
+                              judge_version=SceneJudge.version, fresh=fresh)
         if run.status == "complete":
             return Scorecard.from_store(store, run.id)
         done = store.done_keys(run.id)

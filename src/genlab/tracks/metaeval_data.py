@@ -11,6 +11,7 @@ under test then scores all members in seconds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -26,7 +27,7 @@ from genlab.metrics.embed import image_features, text_embeddings
 from genlab.metrics.feature_train import FeatureConfig, ensure_features
 from genlab.metrics.reference import Reference
 from genlab.metrics.under_test import ReferenceView, SampleView
-from genlab.metrics.zoo import Member, Zoo, ZooItem, members, zoo_items
+from genlab.metrics.zoo import Member, Zoo, members, zoo_items
 from genlab.progress import bars
 
 SPLITS = ("dev", "test")
@@ -108,7 +109,6 @@ class SplitData:
     """One split's zoo, judged and embedded."""
 
     split: str
-    items: list[ZooItem]
     samples: dict[str, SampleView]  # member name -> its images
     reference: ReferenceView
     thumbnails: dict[str, np.ndarray]  # member name -> (2S, 2S, 3) uint8 grid of 4 images
@@ -124,13 +124,11 @@ def _grid(images: np.ndarray) -> np.ndarray:
 def _compute(config: MetricsConfig, split: str, cache_dir: Path, progress: bool,
              prompts_per_category: int, only: list[Member] | None = None
              ) -> dict[str, np.ndarray]:
-    from genlab.judges.scene import SceneJudge
-
     nets = ensure_features(config.features, cache_dir, progress)
     anchored, _ = ensure_anchored(config.anchored, cache_dir, nets, progress)
     items = zoo_items(split, prompts_per_category, config.images_per_prompt, config.seed)
-    zoo, judge = Zoo(items, split, config.seed, config.size), SceneJudge()
-    specs, prompts = [it.spec for it in items], [it.prompt for it in items]
+    zoo = Zoo(items, split, config.seed, config.size)
+    prompts = [it.prompt for it in items]
     out: dict[str, np.ndarray] = {"text": text_embeddings(nets, prompts)}
     out["ref/classifier"], out["ref/clip"] = image_features(nets, zoo.reference())
     todo = only if only is not None else members(config.families)
@@ -138,7 +136,7 @@ def _compute(config: MetricsConfig, split: str, cache_dir: Path, progress: bool,
         advance = task(f"metrics · {split} zoo", len(todo))
         for m in todo:
             images = zoo.images(m)
-            out[f"{m.name}/passed"] = np.array([v.passed for v in judge.judge(images, specs)])
+            out[f"{m.name}/passed"] = zoo.verdicts(images)
             out[f"{m.name}/classifier"], out[f"{m.name}/clip"] = image_features(nets, images)
             out[f"{m.name}/anchored"] = pass_probability(anchored, images, prompts)
             out[f"{m.name}/thumb"] = _grid(images)
@@ -157,7 +155,7 @@ def _cached(path: Path, build: Any) -> dict[str, np.ndarray]:
         return {k: f[k] for k in f.files}
 
 
-def _split_data(split: str, items: list[ZooItem], arrays: dict[str, np.ndarray]) -> SplitData:
+def _split_data(split: str, arrays: dict[str, np.ndarray]) -> SplitData:
     names = sorted({k.split("/")[0] for k in arrays if k.endswith("/passed")})
     text = arrays["text"]
     samples = {n: SampleView(arrays[f"{n}/classifier"], arrays[f"{n}/clip"], text,
@@ -165,29 +163,32 @@ def _split_data(split: str, items: list[ZooItem], arrays: dict[str, np.ndarray])
     ref = ReferenceView(Reference(arrays["ref/classifier"], name="ref"),
                         Reference(arrays["ref/clip"], name="ref"))
     thumbs = {n: arrays[f"{n}/thumb"] for n in names}
-    return SplitData(split, items, samples, ref, thumbs)
+    return SplitData(split, samples, ref, thumbs)
 
 
 def load_split(config: MetricsConfig, split: str, cache_dir: Path, progress: bool = False
                ) -> SplitData:
-    """The split's zoo data (computed and cached on first use)."""
+    """The split's zoo data (computed and cached on first use; kept in memory, so the
+    metrics of one process share it and its Reference statistics)."""
     if split not in SPLITS:
         raise InputError(f"metrics split {split!r}; accepted: {', '.join(SPLITS)}")
-    ppc = config.split_prompts(split)
-    path = Path(cache_dir) / f"metrics-data-{config.key()}" / f"{split}.npz"
-    arrays = _cached(path, lambda: _compute(config, split, cache_dir, progress, ppc))
-    return _split_data(split, zoo_items(split, ppc, config.images_per_prompt, config.seed),
-                       arrays)
+    return _load(config, split, Path(cache_dir), progress)
 
 
 def load_stability(config: MetricsConfig, cache_dir: Path, progress: bool = False
                    ) -> SplitData:
     """The sample-size study's set: one member over a larger test item list."""
-    ppc = config.stability_prompts_per_category
-    member = Member.parse(config.stability_member)
-    path = Path(cache_dir) / f"metrics-data-{config.key()}" / "stability.npz"
-    arrays = _cached(path, lambda: _compute(config, "test", cache_dir, progress, ppc,
-                                            only=[member]))
-    return _split_data("test", zoo_items("test", ppc, config.images_per_prompt, config.seed),
-                       arrays)
+    return _load(config, "stability", Path(cache_dir), progress)
 
+
+@functools.lru_cache(maxsize=3)
+def _load(config: MetricsConfig, part: str, cache_dir: Path, progress: bool) -> SplitData:
+    path = cache_dir / f"metrics-data-{config.key()}" / f"{part}.npz"
+    if part == "stability":
+        only = [Member.parse(config.stability_member)]
+        arrays = _cached(path, lambda: _compute(
+            config, "test", cache_dir, progress, config.stability_prompts_per_category, only))
+        return _split_data("test", arrays)
+    arrays = _cached(path, lambda: _compute(config, part, cache_dir, progress,
+                                            config.split_prompts(part)))
+    return _split_data(part, arrays)

@@ -103,6 +103,31 @@ def prune(run_dir: Path, keep: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+def write_folder(final: Path, weights: dict[str, dict[str, torch.Tensor]],
+                 texts: dict[str, str], *, replace: bool = False) -> Path:
+    """Write a model folder atomically: ``weights[file]`` (a state dict) as safetensors and
+    ``texts[file]`` as text go into a temporary sibling, are fsynced, and the folder is
+    renamed into place, so a kill at any moment leaves no half-written model. An existing
+    ``final`` is kept (another process finished first) unless ``replace``."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".tmp-{final.name}-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    for name, state in weights.items():
+        save_file(_contiguous(state), str(tmp / name))
+    for name, text in texts.items():
+        (tmp / name).write_text(text)
+    for name in (*weights, *texts):
+        _fsync(tmp / name)
+    if final.exists():
+        if not replace:
+            shutil.rmtree(tmp, ignore_errors=True)
+            return final
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    return final
+
+
 def _contiguous(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().contiguous() for k, v in sd.items()}
 

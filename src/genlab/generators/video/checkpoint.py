@@ -15,15 +15,11 @@ second process wait for the first one's training instead of training again.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
-from safetensors.torch import save_file
-
 from genlab.errors import CheckpointError, InputError
-from genlab.generators.flow.checkpoint import read_weights
+from genlab.generators.flow.checkpoint import read_weights, write_folder
 from genlab.generators.video.config import VideoConfig
 from genlab.generators.video.model import WindowNet
 
@@ -37,22 +33,8 @@ def run_dir(config: VideoConfig, cache_dir: Path) -> Path:
 
 def save(folder: Path, net: WindowNet, meta: dict[str, Any]) -> Path:
     """Write ``net``'s weights, config and ``meta`` into ``folder/model`` atomically."""
-    folder.mkdir(parents=True, exist_ok=True)
-    final = folder / MODEL_DIR
-    tmp = folder / f".tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    save_file({k: v.detach().contiguous() for k, v in net.state_dict().items()},
-              str(tmp / WEIGHTS))
-    (tmp / CONFIG).write_text(net.config.to_json())
-    (tmp / META).write_text(json.dumps(meta))
-    for f in (WEIGHTS, CONFIG, META):
-        with (tmp / f).open("rb") as fh:
-            os.fsync(fh.fileno())
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-    return final
+    return write_folder(folder / MODEL_DIR, {WEIGHTS: net.state_dict()},
+                        {CONFIG: net.config.to_json(), META: json.dumps(meta)}, replace=True)
 
 
 def is_complete(folder: Path) -> bool:

@@ -22,8 +22,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
-import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,12 +31,11 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save_file
 from torch import nn
 
 from genlab.contracts import VideoRequest
 from genlab.errors import CheckpointError, InputError, check_int
-from genlab.generators.flow.checkpoint import cache_lock, read_weights
+from genlab.generators.flow.checkpoint import cache_lock, read_weights, write_folder
 from genlab.generators.video.config import VideoConfig
 from genlab.generators.video.data import ClipPool
 from genlab.generators.video.model import to_tensor, to_uint8
@@ -185,15 +182,9 @@ def train(config: StateConfig, folder: Path, progress: bool = True) -> None:
 
 
 def _save(folder: Path, net: StateNet, meta: dict[str, Any]) -> None:
-    tmp = folder / f".tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    save_file({k: v.detach().contiguous() for k, v in net.state_dict().items()},
-              str(tmp / "model.safetensors"))
-    (tmp / "config.json").write_text(json.dumps(dataclasses.asdict(net.config)))
-    (tmp / "meta.json").write_text(json.dumps(meta))
-    shutil.rmtree(folder / "model", ignore_errors=True)
-    os.replace(tmp, folder / "model")
+    write_folder(folder / "model", {"model.safetensors": net.state_dict()},
+                 {"config.json": json.dumps(dataclasses.asdict(net.config)),
+                  "meta.json": json.dumps(meta)}, replace=True)
 
 
 def ensure_trained(config: StateConfig, cache_dir: Path, progress: bool = True) -> Path:
