@@ -10,6 +10,12 @@ so the drift of the machine over the run is visible beside every ratio. Levers:
 - ``channels_last``: the backbone's weights in NHWC memory format;
 - ``bf16``: ``torch.autocast`` to bfloat16 (only where the CPU has avx512_bf16 or AMX);
 - ``compile``: ``torch.compile`` of the backbone (the compile time is reported apart);
+- ``compile_noguards``: ``torch.compile`` with dynamo's guards on the module skipped
+  (``torch.compiler.skip_guard_on_all_nn_modules_unsafe``): how much of a compiled
+  call is the guard check;
+- ``aot``: the backbone exported and compiled ahead of time by AOTInductor
+  (``genlab.generators.flow.aot``, packages in a temporary folder, so the compile time
+  reported is a cold one for each batch shape met);
 - ``onnx``: the backbone exported to ONNX and run by ONNX Runtime (needs the
   ``bench`` extra: ``pip install -e .[bench]``).
 
@@ -18,7 +24,8 @@ Images are compared with the baseline's: a lever that changes what is drawn show
 its mean absolute pixel difference.
 
     python bench/bench_levers.py [-g flow-reflow] [--steps N] [--runs 100]
-        [--batch 64] [--batch-runs 3] [--levers threads1 channels_last bf16 compile onnx]
+        [--batch 64] [--batch-runs 3]
+        [--levers threads1 channels_last bf16 compile compile_noguards aot onnx]
 """
 
 from __future__ import annotations
@@ -39,10 +46,11 @@ import genlab.machine
 from genlab import catalog
 from genlab.contracts import Generation
 from genlab.generators.flow import FlowGenerator
+from genlab.generators.flow.aot import AotBackbone
 from genlab.tracks.latency import profile_latency
 from genlab.worlds.shapes.world import ShapesWorld
 
-LEVERS = ("threads1", "channels_last", "bf16", "compile", "onnx")
+LEVERS = ("threads1", "channels_last", "bf16", "compile", "compile_noguards", "aot", "onnx")
 
 
 class _Autocast:
@@ -137,9 +145,12 @@ def lever(name: str, gen: FlowGenerator, note: dict[str, str]) -> Iterator[Any]:
         if not genlab.machine.supports_bf16():
             raise RuntimeError("this CPU has neither avx512_bf16 nor AMX")
         yield _Autocast(gen)
-    elif name == "compile":
+    elif name in ("compile", "compile_noguards"):
         real = model.unet
-        model.unet = torch.compile(real)
+        options = ({"guard_filter_fn": torch.compiler.skip_guard_on_all_nn_modules_unsafe}
+                   if name == "compile_noguards" else {})
+        torch._dynamo.reset()  # no graph of another lever's compile is reused
+        model.unet = torch.compile(real, options=options)
         t0 = time.perf_counter()
         try:
             gen.generate(["a red circle"], [0])
@@ -147,6 +158,17 @@ def lever(name: str, gen: FlowGenerator, note: dict[str, str]) -> Iterator[Any]:
             yield gen
         finally:
             model.unet = real
+    elif name == "aot":
+        real = model.unet
+        with tempfile.TemporaryDirectory() as tmp:
+            model.unet = AotBackbone(real, Path(tmp))
+            t0 = time.perf_counter()
+            try:
+                gen.generate(["a red circle"], [0])
+                note["compile_s"] = f"{time.perf_counter() - t0:.0f} (batch 1)"
+                yield gen
+            finally:
+                model.unet = real
     elif name == "onnx":
         real = model.unet
         with tempfile.TemporaryDirectory() as tmp:

@@ -206,6 +206,16 @@ def _flow_guidance_distilled_compiled(**kwargs: Any) -> Generator:
                       compile=kwargs.get("profile", "default") != "smoke", **kwargs)
 
 
+def _flow_guidance_distilled_aot(**kwargs: Any) -> Generator:
+    """``flow-guidance-distilled`` with its backbone compiled ahead of time (AOTInductor,
+    generators/flow/aot.py: no dynamo guards, no Python between kernels; one package per
+    input shape, compiled on first use and cached beside the student). The smoke
+    profile stays eager, as the ``-compiled`` generators' does."""
+    return _distilled("guidance", "flow-guidance-distilled-aot", 8, "ab2",
+                      compile="aot" if kwargs.get("profile", "default") != "smoke" else False,
+                      **kwargs)
+
+
 def _flow_consistency(**kwargs: Any) -> Generator:
     """A consistency-distilled student of ``flow`` on its guided ODE (Song et al., 2023;
     Luo et al., 2023, LCM; issue 4): 4 Euler steps at guidance 1. Made and cached on
@@ -241,6 +251,7 @@ GENERATORS.register("flow-reflow", _flow_reflow)
 GENERATORS.register("flow-reflow-compiled", _flow_reflow_compiled)
 GENERATORS.register("flow-guidance-distilled", _flow_guidance_distilled)
 GENERATORS.register("flow-guidance-distilled-compiled", _flow_guidance_distilled_compiled)
+GENERATORS.register("flow-guidance-distilled-aot", _flow_guidance_distilled_aot)
 GENERATORS.register("flow-consistency", _flow_consistency)
 
 

@@ -183,6 +183,10 @@ def test_runner_pairs_tracks_with_their_kind() -> None:
     pairs = dict(plan(None, None))
     assert pairs["longvideo"] == [*catalog.DEFAULT_VIDEO_GENERATORS, *catalog.VIDEO_CONTROLS]
     assert "video-oracle" not in pairs["control"]
+    assert pairs["control"] == [*catalog.DEFAULT_GENERATORS, *catalog.CONTROLS]
+    assert pairs["realtime"] == [*catalog.DEFAULT_GENERATORS, "flow-guidance-distilled-aot",
+                                 *catalog.CONTROLS]  # the track's own extra default
+    assert dict(plan(["realtime"], ["flow"]))["realtime"] == ["flow", *catalog.CONTROLS]
     assert "longvideo" not in dict(plan(None, ["flow"]))  # defaults: skipped
     with pytest.raises(InputError, match="video"):
         plan(["longvideo"], ["flow"])

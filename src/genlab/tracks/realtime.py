@@ -267,6 +267,10 @@ class RealtimeTrack:
     name = NAME
     version = VERSION
     headline = "control_accuracy"
+    extra_defaults: tuple[str, ...] = ("flow-guidance-distilled-aot",)
+    """Run beside the image defaults when no generator is named: the fastest setting
+    family that keeps the 32-step accuracy (issue 4's headline), the guidance-distilled
+    student compiled ahead of time (docs/results.md, session 15)."""
     summary: tuple[tuple[str, str], ...] = (
         ("latency_p50_ms", "p50 ms"), ("latency_p95_ms", "p95 ms"),
         ("throughput_img_s", "img/s batched"), ("control_accuracy", "accuracy"),

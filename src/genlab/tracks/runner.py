@@ -46,9 +46,10 @@ def track_inputs(track: object) -> str:
 def plan(tracks: Sequence[str] | None, generators: Sequence[str] | None
          ) -> list[tuple[str, list[str]]]:
     """Each track to run (default: every registered one) with the generators it runs
-    on: those given of its kind (default: the kind's defaults), then the kind's
-    controls. A track asked for by name whose kind none of the given generators has
-    is an error; among the default tracks it is skipped."""
+    on: those given of its kind (default: the kind's defaults and the track's own
+    ``extra_defaults``), then the kind's controls. A track asked for by name whose
+    kind none of the given generators has is an error; among the default tracks it
+    is skipped."""
     for name in generators or ():
         catalog.generator_kind(name)
     track_names = list(dict.fromkeys(tracks or catalog.TRACKS.names()))
@@ -63,8 +64,8 @@ def plan(tracks: Sequence[str] | None, generators: Sequence[str] | None
                     raise InputError(f"track {name!r} evaluates {kind} generators; none of "
                                      f"{list(generators)} is one (e.g. {', '.join(controls)})")
                 continue
-        else:
-            chosen = list(defaults)
+        else:  # the kind's defaults, and any the track adds for itself
+            chosen = [*defaults, *getattr(catalog.TRACKS.get(name), "extra_defaults", ())]
         out.append((name, list(dict.fromkeys([*chosen, *controls]))))
     return out
 

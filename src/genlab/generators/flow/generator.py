@@ -23,7 +23,7 @@ import torch
 
 from genlab.contracts import BoxList, Generation, check_request
 from genlab.errors import CheckpointError, GenlabError, InputError
-from genlab.generators.flow import attention, checkpoint, composition, stream
+from genlab.generators.flow import aot, attention, checkpoint, composition, stream
 from genlab.generators.flow.attention import AttentionGuidance
 from genlab.generators.flow.autoencoder import (
     VAE_WEIGHTS,
@@ -90,7 +90,7 @@ class FlowGenerator:
     def __init__(self, checkpoint_dir: str | os.PathLike[str], *, steps: int = 20,
                  sampler: str = "euler", guidance: float = 2.0, batch_size: int = 64,
                  ema: bool = True, compose: bool = False,
-                 attention: AttentionGuidance | None = None, compile: bool = False,
+                 attention: AttentionGuidance | None = None, compile: bool | str = False,
                  cache: int = 1, dtype: str = "float32", decoder: str = "vae") -> None:
         path = checkpoint.resolve(checkpoint_dir)
         self._configure(checkpoint.load_model(path, ema=ema), path, steps, sampler, guidance,
@@ -99,10 +99,39 @@ class FlowGenerator:
         self.decoder = self._check_decoder(decoder)
         self.cache = self._check_cache(cache)
         self.dtype = check_dtype(dtype)
-        if not isinstance(compile, bool):
-            raise InputError(f"compile must be true or false, got {compile!r}")
-        if compile:
+        if not isinstance(compile, bool) and compile != "aot":
+            raise InputError(f"compile must be true, false or 'aot' (ahead of time), "
+                             f"got {compile!r}")
+        if compile == "aot":
+            self.compile_backbone_aot()
+        elif compile:
             self.compile_backbone()
+
+    def _check_compilable(self) -> None:
+        if self.attention is not None:
+            raise InputError("compile: attention guidance hooks the backbone's attention "
+                             "modules, which a compiled graph bypasses")
+        if self.cache != 1:
+            raise InputError("compile: feature caching swaps the backbone's deep blocks per "
+                             "call, which a compiled graph would bake in; use cache=1")
+
+    def compile_backbone_aot(self) -> None:
+        """Compile the backbone ahead of time (AOTInductor, :mod:`.aot`): one package per
+        input shape, compiled on its first call (about a minute on 2 cores) and kept
+        beside the checkpoints; float32 only. The images are the eager model's up to
+        float rounding; each call skips ``torch.compile``'s guards and Python launcher."""
+        self._check_compilable()
+        if self.config.backbone != "unet":
+            raise InputError(f"compile 'aot' takes the UNet backbone; this model's is "
+                             f"{self.config.backbone!r}")
+        if self.dtype != "float32":
+            raise InputError(f"compile 'aot' runs float32 only; got dtype {self.dtype!r}")
+        if self.compiled:
+            raise InputError(f"the backbone is already compiled ({self.backend})")
+        folder = None if str(self.checkpoint).startswith("<") else \
+            self.checkpoint.parent / aot.FOLDER
+        self.model.unet = aot.AotBackbone(  # type: ignore[assignment]
+            self.model.unet, folder)  # type: ignore[arg-type]
 
     def compile_backbone(self) -> None:
         """``torch.compile`` the backbone of this generator's model (and of every
@@ -110,12 +139,9 @@ class FlowGenerator:
         The first call at each new batch shape compiles (about a minute on 2 cores, cached
         on disk by inductor); images are those of the eager model up to float rounding
         (bench/bench_levers.py measures both)."""
-        if self.attention is not None:
-            raise InputError("compile: attention guidance hooks the backbone's attention "
-                             "modules, which a compiled graph bypasses")
-        if self.cache != 1:
-            raise InputError("compile: feature caching swaps the backbone's deep blocks per "
-                             "call, which a compiled graph would bake in; use cache=1")
+        self._check_compilable()
+        if isinstance(self.model.unet, aot.AotBackbone):
+            raise InputError("the backbone is already compiled ahead of time (aot)")
         if not self.compiled:
             # Static shapes: one graph per batch size met (batch 1, a stream's 1..k rows,
             # 64), rather than dynamo's recompilation with a dynamic batch dimension at the
@@ -124,8 +150,17 @@ class FlowGenerator:
                 self.model.unet, dynamic=False)
 
     @property
+    def backend(self) -> str:
+        """How the backbone runs: ``eager``, ``inductor`` (``torch.compile``) or ``aot``."""
+        if isinstance(self.model.unet, aot.AotBackbone):
+            return "aot"
+        if isinstance(self.model.unet, torch._dynamo.eval_frame.OptimizedModule):
+            return "inductor"
+        return "eager"
+
+    @property
     def compiled(self) -> bool:
-        return isinstance(self.model.unet, torch._dynamo.eval_frame.OptimizedModule)
+        return self.backend != "eager"
 
     @classmethod
     def from_model(cls, model: FlowModel, *, steps: int = 20, sampler: str = "euler",
@@ -182,7 +217,7 @@ class FlowGenerator:
         if self.attention is not None:
             d["attention"] = dataclasses.asdict(self.attention)
         if self.compiled:  # only when on, so that existing runs keep their hash
-            d["compile"] = True
+            d["compile"] = True if self.backend == "inductor" else self.backend
         if self.cache != 1:  # likewise
             d["cache"] = self.cache
         if self.dtype != "float32":  # likewise
@@ -234,6 +269,9 @@ class FlowGenerator:
             raise InputError(f"attention guidance needs the euler sampler, got {sampler!r}")
         cache = self._check_cache(options.get("cache", self.cache))
         dtype = check_dtype(options.get("dtype", self.dtype))
+        if dtype != "float32" and self.backend == "aot":
+            raise InputError(f"this backbone is compiled ahead of time for float32; "
+                             f"dtype {dtype!r} is not accepted")
         decoder = self._check_decoder(options.get("decoder", self.decoder))
         new = copy.copy(self)
         new.steps, new.sampler, new.guidance = steps, sampler, float(guidance)
