@@ -50,8 +50,9 @@ def main() -> None:
             rows.append((scores.get("latency_p50_ms", {"value": 0.0})["value"], run.generator,
                          nfe, scores))
     print("| setting | model calls | p50 [95% CI] / p95 ms | ms / backbone call | speedup (p50) "
-          "| img/s at 64 | stream latency ms / gain | accuracy [95% CI] | x 32-step [95% CI] |")
-    print("|---|---:|---|---:|---:|---:|---|---|---|")
+          "| img/s at 64 | stream latency ms / gain | accuracy [95% CI] | x 32-step [95% CI] "
+          "| FID [95% CI] |")
+    print("|---|---:|---|---:|---:|---:|---|---|---|---|")
     for _, gen, nfe, s in sorted(rows, key=lambda r: -r[0]):
         stream = "–"
         if "stream_gain" in s:
@@ -61,7 +62,15 @@ def main() -> None:
               f"{_v(s.get('latency_p95_ms'), '.1f')} | {_v(s.get('backbone_call_ms'), '.1f')} | "
               f"{_v(s.get('speedup_p50'), '.2f')} | {_v(s.get('throughput_img_s'), '.0f')} | "
               f"{stream} | {_ci(s.get('control_accuracy'))} | "
-              f"{_ci(s.get('relative_accuracy'), '.2f')} |")
+              f"{_ci(s.get('relative_accuracy'), '.2f')} | {_ci(s.get('fid'), '.1f')} |")
+    both = [(s["control_accuracy"]["value"], s["fid"]["value"]) for _, _, _, s in rows
+            if "control_accuracy" in s and "fid" in s]
+    if len(both) >= 3:  # does the distribution metric order the settings as accuracy does?
+        from scipy.stats import spearmanr
+
+        acc, fid = zip(*both, strict=True)
+        rho = spearmanr(acc, [-f for f in fid]).statistic
+        print(f"\nSpearman(accuracy, -FID) over the {len(both)} settings with both: {rho:.3f}")
     if args.stages:
         _stages([(gen, s) for _, gen, _, s in sorted(rows, key=lambda r: -r[0])])
 

@@ -149,3 +149,23 @@ def test_realtime_section_has_frontier_stages_and_every_setting(tmp_path: Path) 
         assert f"<td>{name}</td>" in section
     assert "<td>sweep@euler-4</td><td>4</td>" in section  # model calls per image
     assert pareto([(1.0, 0.5), (2.0, 0.4), (3.0, 0.9), (0.5, 0.1)]) == [3, 0, 2]
+
+
+def test_a_distance_frontier_keeps_the_lowest_value() -> None:
+    from genlab.report import plots
+
+    def rec(v: float) -> dict[str, float]:
+        return {"value": v, "ci_low": 0.9 * v, "ci_high": 1.1 * v}
+
+    seen: list[list[tuple[float, float]]] = []
+    real = plots.pareto
+    try:
+        plots.pareto = lambda pts: seen.append(list(pts)) or real(pts)  # type: ignore
+        png = plots.frontier_chart({"fast": rec(10.0), "slow": rec(20.0)},
+                                   {"fast": rec(5.0), "slow": rec(2.0)}, {}, "t",
+                                   ylabel="FID", lower_is_better=True)
+    finally:
+        plots.pareto = real  # type: ignore
+    assert png is not None and png.startswith(b"\x89PNG")
+    assert seen == [[(10.0, -5.0), (20.0, -2.0)]]  # distances enter the frontier negated
+    assert real(seen[0]) == [0, 1]  # both on it: the slow setting has the lower FID

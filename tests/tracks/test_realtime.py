@@ -266,3 +266,31 @@ def test_a_student_is_measured_against_its_teachers_baseline(tmp_path: Path) -> 
         assert speedup["stepped@euler-8"].value == 1.0
         rel = {r.generator: r.value for r in card.records if r.category == "relative_accuracy"}
         assert rel == {"stepped@euler-8": 1.0, "student@euler-1": 1.0, "student@euler-2": 1.0}
+
+
+def test_fid_of_each_setting_against_the_oracle(tmp_path: Path, model_cache: Path) -> None:
+    """Enough images (> 2 x 128) for a FID: the oracle-drawing setting sits closer to the
+    oracle's reference than the negative control's; the smoke profile's few images get
+    no FID and load no feature networks."""
+    from genlab.metrics.feature_train import FeatureConfig
+    from genlab.tracks import realtime_fid
+
+    quality = dataclasses.replace(QUALITY, prompts_per_category=22, images_per_prompt=4,
+                                  batch_size=132)
+    config = dataclasses.replace(tiny(Setting("euler", 8), Setting("euler", 2)),
+                                 quality=quality, features=FeatureConfig.smoke())
+    with Store(tmp_path / "r.db") as store:
+        card = RealtimeTrack().run("stepped", Stepped(), store, "smoke", config=config,
+                                   cache_dir=model_cache)
+        from genlab.report import write_report
+
+        html = write_report(store, tmp_path / "report.html").read_text()
+    assert 'alt="speed-FID frontier"' in html and "FID (lower is better)" in html
+    fid = {r.generator: r for r in card.records if r.category == "fid"}
+    good, bad = fid["stepped@euler-8"], fid["stepped@euler-2"]
+    assert good.n == bad.n == 264 and good.ci_low < good.ci_high
+    assert 0 <= good.value < bad.value
+    assert not realtime_fid.enough(RealtimeConfig.smoke().quality.prompts_per_category * 7)
+    assert realtime_fid.reference(control.items(RealtimeConfig.smoke().quality), 32,
+                                  FeatureConfig(), tmp_path / "none", seed=0) is None
+    assert not (tmp_path / "none").exists()  # the default networks were not trained

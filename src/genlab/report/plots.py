@@ -114,11 +114,15 @@ def pareto(points: Sequence[tuple[float, float]]) -> list[int]:
 
 def frontier_chart(latency: Mapping[str, Record], accuracy: Mapping[str, Record],
                    groups: Mapping[str, str], title: str,
-                   targets: Mapping[str, float] | None = None) -> bytes | None:
+                   targets: Mapping[str, float] | None = None, *,
+                   ylabel: str = "control accuracy (dev subset)",
+                   lower_is_better: bool = False) -> bytes | None:
     """Accuracy (95% CI) against batch-1 p50 latency (log scale, 95% CI), one colour and
     marker per group (a generator's sampler family), the Pareto frontier as a line with
     its settings named, and each of ``targets`` (label -> accuracy) as a horizontal
-    line; the legend sits below the plot. ``None`` when no generator has both figures."""
+    line; the legend sits below the plot. ``None`` when no generator has both figures.
+    With ``lower_is_better`` the quality axis is a distance (FID): the frontier keeps
+    the lowest value at each latency."""
     names = [g for g in latency if g in accuracy]
     if not names:
         return None
@@ -132,11 +136,16 @@ def frontier_chart(latency: Mapping[str, Record], accuracy: Mapping[str, Record]
     for grp, (colour, marker) in style.items():
         members = [g for g in names if groups.get(g, g) == grp]
         x, xerr = _errors([latency[g] for g in members])
-        y, yerr = _errors([accuracy[g] for g in members])
-        ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt=marker, capsize=2, color=colour, label=grp,
+        y, _ = _errors([accuracy[g] for g in members])
+        ax.errorbar(x, y, xerr=xerr, fmt=marker, capsize=2, color=colour, label=grp,
                     elinewidth=0.8)
+        # the quality interval as drawn from its ends: a bootstrap FID's may sit wholly
+        # above its value (metrics/bootstrap.py), which error bars cannot show
+        ax.vlines(x, [accuracy[g]["ci_low"] for g in members],
+                  [accuracy[g]["ci_high"] for g in members], color=colour, linewidth=0.8)
     pts = [(latency[g]["value"], accuracy[g]["value"]) for g in names]
-    front = pareto(pts)
+    sign = -1.0 if lower_is_better else 1.0
+    front = pareto([(x, sign * y) for x, y in pts])
     ax.plot([pts[i][0] for i in front], [pts[i][1] for i in front], "--", color="#444",
             linewidth=1, label="Pareto frontier", drawstyle="steps-post")
     for i in front:  # only the frontier is named on the plot: the rest is in the table
@@ -144,11 +153,14 @@ def frontier_chart(latency: Mapping[str, Record], accuracy: Mapping[str, Record]
     ax.set_xscale("log")
     ax.axvline(33.0, color="#cf222e", linewidth=0.8, linestyle=":", label="33 ms (real time)")
     ax.set_xlabel("batch-1 latency, p50 (ms, log scale)")
-    ax.set_ylabel("control accuracy (dev subset)")
+    ax.set_ylabel(ylabel)
     for label, value in (targets or {}).items():
         ax.axhline(value, color="#1a7f37", linewidth=0.8, linestyle=":", label=label)
     top = max([accuracy[g]["ci_high"] for g in names] + list((targets or {}).values()))
-    ax.set_ylim(-0.03, min(1.05, top + 0.1))  # zoomed to the data: differences are small
+    if lower_is_better:
+        ax.set_ylim(0.0, top * 1.05 if top > 0 else 1.0)
+    else:
+        ax.set_ylim(-0.03, min(1.05, top + 0.1))  # zoomed to the data: differences are small
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)

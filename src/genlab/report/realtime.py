@@ -1,4 +1,5 @@
-"""The report's ``realtime`` section: the speed-quality frontier, the stage breakdown
+"""The report's ``realtime`` section: the speed-quality frontiers (exact accuracy, and
+the FID of the metrics track's networks), the stage breakdown
 and the table of every setting (issue 4: "the report shows the per-stage breakdown
 (stacked bars) and the frontier plot")."""
 
@@ -19,8 +20,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("latency_p50_ms", "p50 ms"), ("latency_p95_ms", "p95 ms"),
     ("backbone_call_ms", "ms / backbone call"), ("throughput_img_s", "images/s (batched)"),
     ("control_accuracy", "accuracy"), ("relative_accuracy", "vs baseline"),
-    ("speedup_p50", "speedup (p50)"), ("stream_latency_p50_ms", "stream latency ms"),
-    ("stream_gain", "stream gain"), ("peak_rss_mb", "peak RSS MB"))
+    ("fid", "FID (lower is better)"), ("speedup_p50", "speedup (p50)"),
+    ("stream_latency_p50_ms", "stream latency ms"), ("stream_gain", "stream gain"),
+    ("peak_rss_mb", "peak RSS MB"))
 STAGE_PREFIX, STAGE_SUFFIX = "stage_", "_ms"
 
 
@@ -65,6 +67,12 @@ def realtime_section(store: Store, runs: Sequence[RunInfo]) -> str:
         {g: index[(g, "control_accuracy")] for g in models if (g, "control_accuracy") in index},
         {g: _group(by_gen[g]) for g in models}, "realtime: accuracy against batch-1 latency",
         targets)
+    fid_frontier = plots.frontier_chart(
+        {g: index[(g, "latency_p50_ms")] for g in models if (g, "latency_p50_ms") in index},
+        {g: index[(g, "fid")] for g in models if (g, "fid") in index},
+        {g: _group(by_gen[g]) for g in models},
+        "realtime: FID to the oracle's renders against batch-1 latency",
+        ylabel="FID, genlab's Inception analog (lower is better)", lower_is_better=True)
     stages = {g: {c[len(STAGE_PREFIX):-len(STAGE_SUFFIX)]: s["value"]
                   for (gg, c), s in index.items()
                   if gg == g and c.startswith(STAGE_PREFIX) and c.endswith(STAGE_SUFFIX)}
@@ -72,6 +80,7 @@ def realtime_section(store: Store, runs: Sequence[RunInfo]) -> str:
     stage_png = plots.stage_chart(stages, "realtime: where a batch-1 call's time goes")
     charts = "".join(f'<img class="chart" alt="{alt}" src="{_data_uri(png)}">'
                      for alt, png in (("speed-quality frontier", frontier),
+                                      ("speed-FID frontier", fid_frontier),
                                       ("stage breakdown", stage_png)) if png is not None)
     head = "".join(f"<th>{escape(label)}</th>" for _, label in COLUMNS)
     rows = [f"<tr><th>setting</th><th>model calls</th>{head}</tr>"]

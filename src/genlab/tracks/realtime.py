@@ -23,6 +23,10 @@ optional ``with_options``) is scored as its own generator, ``<name>@<setting>``
   and seeds, with a paired interval;
 - ``speedup_p50``: the baseline's batch-1 p50 over the setting's, both timed in the
   same process;
+- ``fid``: the Fréchet distance of the setting's quality images to the ``oracle``'s
+  renders of the same prompts, in the metrics track's Inception analog (lower is
+  better; :mod:`genlab.tracks.realtime_fid`; only where the quality subset has more than
+  twice the feature dimension in images: not in the smoke profile);
 - for a ``stream`` setting (stream batching), ``stream_latency_p50_ms`` (each image's
   time in the pipeline) and ``stream_gain`` (the stream's images/s over serving it one
   image at a time); its ``throughput_img_s`` is the stream's, one prompt entering per
@@ -50,9 +54,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import genlab.machine
+from genlab import paths
 from genlab.contracts import BoxList, Generation, Generator, Judge, identity, with_options
 from genlab.errors import InputError
 from genlab.progress import Task, bars
@@ -63,16 +69,17 @@ from genlab.stats import (
     ratio_of_medians_bootstrap,
 )
 from genlab.store import Store
-from genlab.tracks import control
+from genlab.tracks import control, realtime_fid
 from genlab.tracks.latency import LatencyProfile, profile_interleaved, profile_latency
 from genlab.tracks.realtime_settings import QUALITY_SPLIT, RealtimeConfig, Setting, config_for
 from genlab.tracks.scorecard import Scorecard, ScoreRecord
 from genlab.tracks.scoring import category_parts, derive_seed, score_split
 
 NAME = "realtime"
-VERSION = "1.3"
+VERSION = "1.4"
 """1.2: batch-1 latency timed in blocks of 10 calls, round robin over a sweep; 1.3: peak
-memory from the kernel's high-water mark, no sampling thread beside the timed calls."""
+memory from the kernel's high-water mark, no sampling thread beside the timed calls;
+1.4: each setting's ``fid`` (the metrics track's distribution metric)."""
 
 
 def machine() -> dict[str, Any]:
@@ -267,6 +274,8 @@ class RealtimeTrack:
     name = NAME
     version = VERSION
     headline = "control_accuracy"
+    uses_cache = True
+    """``run`` takes the model cache: the ``fid`` reads the metrics track's networks."""
     extra_defaults: tuple[str, ...] = ("flow-guidance-distilled-aot",)
     """Run beside the image defaults when no generator is named: the fastest setting
     family that keeps the 32-step accuracy (issue 4's headline), the guidance-distilled
@@ -279,7 +288,8 @@ class RealtimeTrack:
 
     def run(self, generator_name: str, generator: Generator, store: Store, profile: str,
             fresh: bool = False, *, config: RealtimeConfig | None = None,
-            judge: Judge | None = None, progress: bool = False) -> Scorecard:
+            judge: Judge | None = None, cache_dir: Path | None = None,
+            progress: bool = False) -> Scorecard:
         """Measure every setting of ``generator`` (resuming unfinished identical runs).
 
         Args:
@@ -288,6 +298,8 @@ class RealtimeTrack:
             fresh: start new runs even if identical ones exist.
             config: overrides the profile's config.
             judge: overrides the scene judge (tests).
+            cache_dir: the model cache (default ``genlab.paths.models_dir()``), where the
+                ``fid``'s feature networks are trained on first use.
             progress: show progress bars.
 
         Returns: one scorecard holding every setting's records (its ``run_id`` is the
@@ -325,10 +337,14 @@ class RealtimeTrack:
                     block=config.latency_block)
             single_of = {id(v): p for v, p in zip(timed, singles, strict=True)}
             base.ms = single_of[id(base.variant)].total.ms
-            # 3. throughput and the records of each
+            # 3. the reference of the fid, then throughput and the records of each
+            ref = realtime_fid.reference(
+                todo, config.quality.size, config.features,
+                Path(cache_dir) if cache_dir is not None else paths.models_dir(),
+                seed=config.seed, progress=progress)
             for variant, run_id in pending:
                 self._finish(variant, run_id, single_of[id(variant)], prompts, config, store,
-                             base, progress)
+                             base, ref, progress)
         records: list[ScoreRecord] = []
         for run_id in run_ids:
             records.extend(Scorecard.from_store(store, run_id).records)
@@ -362,7 +378,7 @@ class RealtimeTrack:
 
     def _finish(self, variant: Variant, run_id: int, single: LatencyProfile,
                 prompts: Sequence[str], config: RealtimeConfig, store: Store, base: _Baseline,
-                progress: bool) -> None:
+                ref: realtime_fid.FidReference | None, progress: bool) -> None:
         """Throughput, then every record of the setting, written with its completion."""
         q = config.quality
         with bars(progress) as task:
@@ -372,6 +388,8 @@ class RealtimeTrack:
                    else store.samples(run_id))
         recs = [*latency_records(variant.label, single, batched, variant.setting,
                                  resamples=config.resamples, seed=config.seed)]
+        fid = realtime_fid.fid_record(NAME, variant.label, samples, ref, seed=config.seed)
+        recs += [] if fid is None else [fid]
         if isinstance(variant.generator, Streamed):  # the timed calls' images (no warm-up)
             timed = variant.generator.latency_s[-batched.runs * batched.batch:]
             recs += stream_records(variant.label, single, batched, timed,

@@ -15,6 +15,7 @@ from genlab.generators.flow.autoencoder import check_decoder
 from genlab.generators.flow.feature_cache import check_interval
 from genlab.generators.flow.precision import DTYPES
 from genlab.generators.flow.sampling import CALLS_PER_STEP, get_sampler, time_grid
+from genlab.metrics.feature_train import FeatureConfig
 from genlab.tracks import control
 
 QUALITY_SPLIT = "dev"  # the public split: a frontier is for choosing settings
@@ -128,6 +129,9 @@ class RealtimeConfig:
     quality: control.ControlConfig = field(default_factory=lambda: control.ControlConfig(
         splits=(QUALITY_SPLIT,), prompts_per_category=16, images_per_prompt=4, batch_size=64))
     """The ``control`` subset that measures accuracy (the ``dev`` split only)."""
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    """The feature networks whose attribute classifier the ``fid`` of each setting reads
+    (the metrics track's; :mod:`genlab.tracks.realtime_fid`)."""
     latency_runs: int = 100
     """Timed batch-1 calls (the issue asks for >= 100)."""
     warmup: int = 5
@@ -170,8 +174,8 @@ class RealtimeConfig:
                    quality=control.ControlConfig(splits=(QUALITY_SPLIT,), prompts_per_category=2,
                                                  images_per_prompt=1, resamples=1000,
                                                  batch_size=32),
-                   latency_runs=3, warmup=1, throughput_batch=4, throughput_runs=2,
-                   resamples=1000)
+                   features=FeatureConfig.smoke(), latency_runs=3, warmup=1,
+                   throughput_batch=4, throughput_runs=2, resamples=1000)
 
     @classmethod
     def default(cls) -> RealtimeConfig:
