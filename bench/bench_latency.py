@@ -11,6 +11,11 @@ run`` does).
 
     python bench/bench_latency.py [--checkpoint DIR] [--steps 32 16 8 4 1] [--runs 100]
         [--batch 1] [--threads 2]
+
+``--batches 1 4 16 64`` instead profiles one registered generator (``-g``, at its own
+setting, or ``name@sampler-steps``) at each batch size: ms per call, images/s and peak
+memory (the issue's "throughput at several batch sizes"), ``--runs`` images per batch
+size at least 5 calls.
 """
 
 from __future__ import annotations
@@ -43,8 +48,14 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("-g", "--generator", default="flow",
+                    help="with --batches: a registered generator, optionally @sampler-steps")
+    ap.add_argument("--batches", type=int, nargs="+", default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.batches:
+        by_batch(args)
+        return
     steps = [BASELINE_STEPS, *(s for s in args.steps if s != BASELINE_STEPS)]
     world = ShapesWorld()
     prompts = [world.prompt(s) for s in world.sample_specs("position", "test", 16, seed=0)]
@@ -61,6 +72,28 @@ def main() -> None:
         print(f"  {n:>3} steps  total {p.total.p50_ms:7.2f}/{p.total.p95_ms:7.2f}"
               f"  x{p.total.p50_ms / base:.3f}  {p.throughput_img_s:7.1f} img/s"
               f"  peak RSS {p.peak_rss_mb:.0f} MB  | {stages}")
+
+
+def by_batch(args: argparse.Namespace) -> None:
+    """One generator's call time, throughput and peak memory at each batch size."""
+    from genlab import catalog
+
+    name, _, setting = args.generator.partition("@")
+    gen = catalog.GENERATORS.get(name)
+    if setting:
+        sampler, _, steps = setting.rpartition("-")
+        gen = gen.with_options(sampler=sampler, steps=int(steps))
+    world = ShapesWorld()
+    prompts = [world.prompt(s) for s in world.sample_specs("position", "test", 16, seed=0)]
+    print(f"{args.generator}: {gen.describe()}, {args.threads} threads; per batch size, "
+          f"max(5, {args.runs} // batch) timed calls after {args.warmup}")
+    print("| batch | ms / call p50 | ms / call p95 | ms / image | img/s | peak RSS MB |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for b in args.batches:
+        p = profile_latency(gen, prompts, batch=b, runs=max(5, args.runs // b),
+                            warmup=min(args.warmup, 2) if b > 1 else args.warmup)
+        print(f"| {b} | {p.total.p50_ms:.1f} | {p.total.p95_ms:.1f} | "
+              f"{p.total.p50_ms / b:.2f} | {p.throughput_img_s:.0f} | {p.peak_rss_mb:.0f} |")
 
 
 if __name__ == "__main__":

@@ -125,6 +125,22 @@ def _export_onnx(gen: FlowGenerator, folder: Path) -> Path:
 
 
 @contextlib.contextmanager
+def _swapped(gen: FlowGenerator, backbone: Any, note: dict[str, str], what: str
+             ) -> Iterator[None]:
+    """``gen`` with ``backbone`` in place of its UNet, compiled by a first call (its
+    seconds noted as ``compile_s``); the UNet is put back afterwards."""
+    real = gen.model.unet
+    gen.model.unet = backbone
+    t0 = time.perf_counter()
+    try:
+        gen.generate(["a red circle"], [0])
+        note["compile_s"] = f"{time.perf_counter() - t0:.0f}{what}"
+        yield
+    finally:
+        gen.model.unet = real
+
+
+@contextlib.contextmanager
 def lever(name: str, gen: FlowGenerator, note: dict[str, str]) -> Iterator[Any]:
     """``gen`` (or a wrapper) with one lever applied; restores the model afterwards."""
     model = gen.model
@@ -147,28 +163,16 @@ def lever(name: str, gen: FlowGenerator, note: dict[str, str]) -> Iterator[Any]:
         yield _Autocast(gen)
     elif name in ("compile", "compile_noguards"):
         real = model.unet
-        options = ({"guard_filter_fn": torch.compiler.skip_guard_on_all_nn_modules_unsafe}
-                   if name == "compile_noguards" else {})
+        options: dict[str, Any] = (
+            {"guard_filter_fn": torch.compiler.skip_guard_on_all_nn_modules_unsafe}
+            if name == "compile_noguards" else {})
         torch._dynamo.reset()  # no graph of another lever's compile is reused
-        model.unet = torch.compile(real, options=options)
-        t0 = time.perf_counter()
-        try:
-            gen.generate(["a red circle"], [0])
-            note["compile_s"] = f"{time.perf_counter() - t0:.0f}"
+        with _swapped(gen, torch.compile(real, options=options), note, ""):
             yield gen
-        finally:
-            model.unet = real
     elif name == "aot":
-        real = model.unet
-        with tempfile.TemporaryDirectory() as tmp:
-            model.unet = AotBackbone(real, Path(tmp))
-            t0 = time.perf_counter()
-            try:
-                gen.generate(["a red circle"], [0])
-                note["compile_s"] = f"{time.perf_counter() - t0:.0f} (batch 1)"
-                yield gen
-            finally:
-                model.unet = real
+        with tempfile.TemporaryDirectory() as tmp, \
+                _swapped(gen, AotBackbone(model.unet, Path(tmp)), note, " (batch 1)"):
+            yield gen
     elif name == "onnx":
         real = model.unet
         with tempfile.TemporaryDirectory() as tmp:

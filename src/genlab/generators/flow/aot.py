@@ -125,7 +125,7 @@ class AotBackbone(torch.nn.Module):
         tensors = tuple(x.contiguous() for x in inputs if x is not None)
         shapes = ", ".join(str(tuple(x.shape)) for x in tensors)
         print(f"genlab: compiling the backbone ahead of time for inputs {shapes} "
-              f"(once per input shape, about a minute)", file=sys.stderr, flush=True)
+              f"(once per input shape, about 30 s on 2 cores)", file=sys.stderr, flush=True)
         start = time.perf_counter()
         self.folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=path.stem + ".", suffix=".tmp.pt2")

@@ -117,7 +117,7 @@ class FlowGenerator:
 
     def compile_backbone_aot(self) -> None:
         """Compile the backbone ahead of time (AOTInductor, :mod:`.aot`): one package per
-        input shape, compiled on its first call (about a minute on 2 cores) and kept
+        input shape, compiled on its first call (26-35 s on 2 cores) and kept
         beside the checkpoints; float32 only. The images are the eager model's up to
         float rounding; each call skips ``torch.compile``'s guards and Python launcher."""
         self._check_compilable()
