@@ -112,6 +112,22 @@ def pareto(points: Sequence[tuple[float, float]]) -> list[int]:
     return out
 
 
+def _name_sparsely(ax: Any, names: Sequence[str], pts: Sequence[tuple[float, float]]) -> None:
+    """Name the frontier's settings on the plot, skipping a name whose label would
+    overlap one already drawn (the table names every setting); call after the axes'
+    scales and limits are set."""
+    fig = ax.get_figure()
+    height = fig.dpi * 7 / 72 * 1.3  # a 7-point label's height in pixels, with spacing
+    drawn: list[tuple[float, float, float]] = []  # (x0, x1, y) of each label, pixels
+    for name, pt in zip(names, pts, strict=True):
+        x, y = ax.transData.transform(pt)
+        x0, x1, y = x + 3, x + 3 + 0.55 * height * len(name), y - 9
+        if any(x0 < b1 and b0 < x1 and abs(y - by) < height for b0, b1, by in drawn):
+            continue
+        drawn.append((x0, x1, y))
+        ax.annotate(name, pt, fontsize=7, xytext=(3, -9), textcoords="offset points")
+
+
 def frontier_chart(latency: Mapping[str, Record], accuracy: Mapping[str, Record],
                    groups: Mapping[str, str], title: str,
                    targets: Mapping[str, float] | None = None, *,
@@ -121,8 +137,8 @@ def frontier_chart(latency: Mapping[str, Record], accuracy: Mapping[str, Record]
     marker per group (a generator's sampler family), the Pareto frontier as a line with
     its settings named, and each of ``targets`` (label -> accuracy) as a horizontal
     line; the legend sits below the plot. ``None`` when no generator has both figures.
-    With ``lower_is_better`` the quality axis is a distance (FID): the frontier keeps
-    the lowest value at each latency."""
+    With ``lower_is_better`` the quality axis is a distance (FID, log scale when every
+    interval is positive): the frontier keeps the lowest value at each latency."""
     names = [g for g in latency if g in accuracy]
     if not names:
         return None
@@ -148,8 +164,6 @@ def frontier_chart(latency: Mapping[str, Record], accuracy: Mapping[str, Record]
     front = pareto([(x, sign * y) for x, y in pts])
     ax.plot([pts[i][0] for i in front], [pts[i][1] for i in front], "--", color="#444",
             linewidth=1, label="Pareto frontier", drawstyle="steps-post")
-    for i in front:  # only the frontier is named on the plot: the rest is in the table
-        ax.annotate(names[i], pts[i], fontsize=7, xytext=(3, -9), textcoords="offset points")
     ax.set_xscale("log")
     ax.axvline(33.0, color="#cf222e", linewidth=0.8, linestyle=":", label="33 ms (real time)")
     ax.set_xlabel("batch-1 latency, p50 (ms, log scale)")
@@ -157,10 +171,16 @@ def frontier_chart(latency: Mapping[str, Record], accuracy: Mapping[str, Record]
     for label, value in (targets or {}).items():
         ax.axhline(value, color="#1a7f37", linewidth=0.8, linestyle=":", label=label)
     top = max([accuracy[g]["ci_high"] for g in names] + list((targets or {}).values()))
-    if lower_is_better:
-        ax.set_ylim(0.0, top * 1.05 if top > 0 else 1.0)
+    if lower_is_better:  # a distance spans decades (FID 5 to 500): log scale
+        low = min(accuracy[g]["ci_low"] for g in names)
+        if low > 0:
+            ax.set_yscale("log")
+            ax.set_ylim(low / 1.3, top * 1.3)
+        else:
+            ax.set_ylim(0.0, top * 1.05 if top > 0 else 1.0)
     else:
         ax.set_ylim(-0.03, min(1.05, top + 0.1))  # zoomed to the data: differences are small
+    _name_sparsely(ax, [names[i] for i in front], [pts[i] for i in front])
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
