@@ -17,7 +17,10 @@ layout randomisation off (``setarch -R``), so that every process places its memo
 
     python bench/bench_interleaved.py --settings flow-guidance-distilled-compiled@ab2-7 \\
         flow-reflow-compiled@euler-8 [--runs 100] [--warmup 5] [--processes 1] [--threads 2] \\
-        [--no-aslr]
+        [--no-aslr] [--ops N]
+
+``--ops N`` instead profiles each setting's batch-1 calls with ``torch.profiler``
+(20 calls after 5) and prints its N operators with the most self time.
 """
 
 from __future__ import annotations
@@ -105,6 +108,39 @@ def _processes(args: argparse.Namespace) -> None:
               + f" | {np.median(vals):.1f} | {min(vals):.1f}-{max(vals):.1f} |")
 
 
+def operators(spec: str, top: int, calls: int = 20) -> None:
+    """Where one setting's batch-1 calls spend their time: ``torch.profiler`` over
+    ``calls`` calls after 5 (self CPU time per operator, per image), e.g. dynamo's guard
+    checks (``TorchDynamo Cache Lookup``) beside the compiled graph."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    from genlab import catalog
+    from genlab.tracks import control
+    from genlab.tracks.realtime_settings import RealtimeConfig
+
+    quality = RealtimeConfig.default().quality
+    prompts = list(dict.fromkeys(it.prompt for it in control.items(quality)
+                                 if it.spec.boxes is None))
+    name, options = _setting(spec)
+    gen = catalog.GENERATORS.get(name, progress=False).with_options(**options)
+    with torch.no_grad():
+        for i in range(5):
+            gen.generate([prompts[i]], [i], size=quality.size)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for i in range(calls):
+                gen.generate([prompts[i % len(prompts)]], [i], size=quality.size)
+    events = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    total = sum(e.self_cpu_time_total for e in events) / calls / 1e3
+    print(f"`{spec}`: {total:.2f} ms of self CPU time per image (profiler overhead "
+          f"included), top {top} operators:")
+    print("| operator | ms / image | calls / image | us / call |")
+    print("|---|---:|---:|---:|")
+    for e in events[:top]:
+        print(f"| {e.key[:60]} | {e.self_cpu_time_total / calls / 1e3:.2f} | "
+              f"{e.count / calls:.1f} | {e.self_cpu_time_total / max(e.count, 1):.1f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--settings", nargs="+", required=True)
@@ -114,12 +150,18 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's own)")
     ap.add_argument("--no-aslr", action="store_true",
                     help="run each process with address-space randomisation off")
+    ap.add_argument("--ops", type=int, default=0,
+                    help="instead: profile 20 calls of each setting, print its N top operators")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
+    if args.ops:
+        for spec in args.settings:
+            operators(spec, args.ops)
+        return
     if args.processes > 1 and not args.child:
         print(f"{args.processes} fresh processes, each {args.runs} rounds after "
               f"{args.warmup}, every setting once a round; batch-1 p50 ms per process")
