@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 
-def _setting(spec: str) -> tuple[str, dict[str, Any]]:
+def setting_options(spec: str) -> tuple[str, dict[str, Any]]:
     """``generator@sampler-steps`` -> (generator, with_options)."""
     name, _, setting = spec.partition("@")
     sampler, _, steps = setting.rpartition("-")
@@ -45,19 +45,25 @@ def _setting(spec: str) -> tuple[str, dict[str, Any]]:
     return name, {"sampler": sampler, "steps": int(steps)}
 
 
-def measure(settings: list[str], runs: int, warmup: int) -> list[list[float]]:
-    """Every setting's batch-1 milliseconds, one call of each per round."""
-    from genlab import catalog
+def latency_prompts() -> tuple[list[str], int]:
+    """The track's batch-1 prompts (its quality subset without layout) and image size."""
     from genlab.tracks import control
     from genlab.tracks.realtime_settings import RealtimeConfig
 
     quality = RealtimeConfig.default().quality
-    prompts = list(dict.fromkeys(it.prompt for it in control.items(quality)
-                                 if it.spec.boxes is None))
+    return list(dict.fromkeys(it.prompt for it in control.items(quality)
+                              if it.spec.boxes is None)), quality.size
+
+
+def measure(settings: list[str], runs: int, warmup: int) -> list[list[float]]:
+    """Every setting's batch-1 milliseconds, one call of each per round."""
+    from genlab import catalog
+
+    prompts, size = latency_prompts()
     loaded: dict[str, Any] = {}
     gens = []
     for spec in settings:
-        name, options = _setting(spec)
+        name, options = setting_options(spec)
         if name not in loaded:
             loaded[name] = catalog.GENERATORS.get(name, progress=False)
         gens.append(loaded[name].with_options(**options))
@@ -65,7 +71,7 @@ def measure(settings: list[str], runs: int, warmup: int) -> list[list[float]]:
     for i in range(warmup + runs):
         for k, gen in enumerate(gens):
             t = time.perf_counter()
-            gen.generate([prompts[i % len(prompts)]], [i], size=quality.size)
+            gen.generate([prompts[i % len(prompts)]], [i], size=size)
             if i >= warmup:
                 ms[k].append((time.perf_counter() - t) * 1e3)
     return ms
@@ -116,20 +122,16 @@ def operators(spec: str, top: int, calls: int = 20) -> None:
     from torch.profiler import ProfilerActivity, profile
 
     from genlab import catalog
-    from genlab.tracks import control
-    from genlab.tracks.realtime_settings import RealtimeConfig
 
-    quality = RealtimeConfig.default().quality
-    prompts = list(dict.fromkeys(it.prompt for it in control.items(quality)
-                                 if it.spec.boxes is None))
-    name, options = _setting(spec)
+    prompts, size = latency_prompts()
+    name, options = setting_options(spec)
     gen = catalog.GENERATORS.get(name, progress=False).with_options(**options)
     with torch.no_grad():
         for i in range(5):
-            gen.generate([prompts[i]], [i], size=quality.size)
+            gen.generate([prompts[i]], [i], size=size)
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             for i in range(calls):
-                gen.generate([prompts[i % len(prompts)]], [i], size=quality.size)
+                gen.generate([prompts[i % len(prompts)]], [i], size=size)
     events = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
     total = sum(e.self_cpu_time_total for e in events) / calls / 1e3
     print(f"`{spec}`: {total:.2f} ms of self CPU time per image (profiler overhead "

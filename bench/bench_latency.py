@@ -76,13 +76,15 @@ def main() -> None:
 
 def by_batch(args: argparse.Namespace) -> None:
     """One generator's call time, throughput and peak memory at each batch size."""
+    from bench_interleaved import setting_options
+
     from genlab import catalog
 
-    name, _, setting = args.generator.partition("@")
+    name, options = (setting_options(args.generator) if "@" in args.generator
+                     else (args.generator, {}))
     gen = catalog.GENERATORS.get(name)
-    if setting:
-        sampler, _, steps = setting.rpartition("-")
-        gen = gen.with_options(sampler=sampler, steps=int(steps))
+    if options:
+        gen = gen.with_options(**options)
     world = ShapesWorld()
     prompts = [world.prompt(s) for s in world.sample_specs("position", "test", 16, seed=0)]
     print(f"{args.generator}: {gen.describe()}, {args.threads} threads; per batch size, "

@@ -150,7 +150,7 @@ def _flow_attend(*, profile: str = "default", cache_dir: Path | None = None,
 
 
 def _flow_reflow(*, profile: str = "default", cache_dir: Path | None = None,
-                 progress: bool = True, compile: bool = False, **options: Any) -> Generator:
+                 progress: bool = True, compile: bool | str = False, **options: Any) -> Generator:
     """A few-step student of ``flow`` (issue 4): reflow on the teacher's guided couples
     (Liu et al., 2022) with one-step distillation and CFG folded in (Meng et al., 2023);
     2 Euler steps, one backbone pass each. Made and cached on first use (about 23
@@ -167,13 +167,19 @@ def _flow_reflow(*, profile: str = "default", cache_dir: Path | None = None,
     return gen
 
 
+def _unless_smoke(kwargs: dict[str, Any], how: bool | str) -> bool | str:
+    """A compiled generator's ``compile`` option: ``how``, except in the smoke profile,
+    where compiling alone would take longer than the whole smoke pipeline (eager)."""
+    return how if kwargs.get("profile", "default") != "smoke" else False
+
+
 def _flow_reflow_compiled(**kwargs: Any) -> Generator:
     """``flow-reflow`` with its backbone through ``torch.compile`` (an engineering lever
     of issue 4: the same images up to float rounding, each new batch shape compiled
     once, about a minute on 2 cores). The smoke profile stays eager: compiling alone
     takes longer than the whole smoke pipeline (a slow test checks the compiled images;
     ``describe()`` says which one ran)."""
-    return _flow_reflow(compile=kwargs.get("profile", "default") != "smoke", **kwargs)
+    return _flow_reflow(compile=_unless_smoke(kwargs, True), **kwargs)
 
 
 def _distilled(method: str, name: str, steps: int, sampler: str, *, profile: str = "default",
@@ -203,7 +209,7 @@ def _flow_guidance_distilled_compiled(**kwargs: Any) -> Generator:
     """``flow-guidance-distilled`` with its backbone through ``torch.compile`` (the
     smoke profile stays eager, as ``flow-reflow-compiled``'s does)."""
     return _distilled("guidance", "flow-guidance-distilled-compiled", 8, "ab2",
-                      compile=kwargs.get("profile", "default") != "smoke", **kwargs)
+                      compile=_unless_smoke(kwargs, True), **kwargs)
 
 
 def _flow_guidance_distilled_aot(**kwargs: Any) -> Generator:
@@ -212,8 +218,7 @@ def _flow_guidance_distilled_aot(**kwargs: Any) -> Generator:
     input shape, compiled on first use and cached beside the student). The smoke
     profile stays eager, as the ``-compiled`` generators' does."""
     return _distilled("guidance", "flow-guidance-distilled-aot", 8, "ab2",
-                      compile="aot" if kwargs.get("profile", "default") != "smoke" else False,
-                      **kwargs)
+                      compile=_unless_smoke(kwargs, "aot"), **kwargs)
 
 
 def _flow_consistency(**kwargs: Any) -> Generator:

@@ -62,15 +62,14 @@ def realtime_section(store: Store, runs: Sequence[RunInfo]) -> str:
                and (g, "control_accuracy") in index
                and index[(g, "relative_accuracy")]["ci_low"] == 1.0
                and index[(g, "relative_accuracy")]["ci_high"] == 1.0}
-    frontier = plots.frontier_chart(
-        {g: index[(g, "latency_p50_ms")] for g in models if (g, "latency_p50_ms") in index},
-        {g: index[(g, "control_accuracy")] for g in models if (g, "control_accuracy") in index},
-        {g: _group(by_gen[g]) for g in models}, "realtime: accuracy against batch-1 latency",
-        targets)
+    def of(category: str) -> dict[str, Mapping[str, Any]]:
+        return {g: index[(g, category)] for g in models if (g, category) in index}
+
+    latency, groups = of("latency_p50_ms"), {g: _group(by_gen[g]) for g in models}
+    frontier = plots.frontier_chart(latency, of("control_accuracy"), groups,
+                                    "realtime: accuracy against batch-1 latency", targets)
     fid_frontier = plots.frontier_chart(
-        {g: index[(g, "latency_p50_ms")] for g in models if (g, "latency_p50_ms") in index},
-        {g: index[(g, "fid")] for g in models if (g, "fid") in index},
-        {g: _group(by_gen[g]) for g in models},
+        latency, of("fid"), groups,
         "realtime: FID to the oracle's renders against batch-1 latency",
         ylabel="FID, genlab's Inception analog (lower is better)", lower_is_better=True)
     stages = {g: {c[len(STAGE_PREFIX):-len(STAGE_SUFFIX)]: s["value"]

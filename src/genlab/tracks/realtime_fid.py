@@ -77,9 +77,9 @@ def enough(n: int) -> bool:
 
 def fid_record(track: str, label: str, samples: Sequence[dict[str, Any]],
                ref: FidReference | None, *, seed: int) -> ScoreRecord | None:
-    """``fid`` of the setting's stored images against ``ref`` (lower is better); None when
-    there are too few images (:func:`enough`)."""
-    if ref is None or not enough(len(samples)):
+    """``fid`` of the setting's stored images against ``ref`` (lower is better); None
+    without a reference (:func:`reference` makes none for too few images)."""
+    if ref is None:
         return None
     images = np.stack([np.asarray(Image.open(s["image_file"]).convert("RGB"))
                        for s in samples])

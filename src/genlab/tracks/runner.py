@@ -55,7 +55,8 @@ def plan(tracks: Sequence[str] | None, generators: Sequence[str] | None
     track_names = list(dict.fromkeys(tracks or catalog.TRACKS.names()))
     out = []
     for name in track_names:
-        kind = track_inputs(catalog.TRACKS.get(name))
+        track = catalog.TRACKS.get(name)
+        kind = track_inputs(track)
         _, defaults, controls = KINDS[kind]
         if generators:
             chosen = [g for g in generators if catalog.generator_kind(g) == kind]
@@ -65,7 +66,7 @@ def plan(tracks: Sequence[str] | None, generators: Sequence[str] | None
                                      f"{list(generators)} is one (e.g. {', '.join(controls)})")
                 continue
         else:  # the kind's defaults, and any the track adds for itself
-            chosen = [*defaults, *getattr(catalog.TRACKS.get(name), "extra_defaults", ())]
+            chosen = [*defaults, *getattr(track, "extra_defaults", ())]
         out.append((name, list(dict.fromkeys([*chosen, *controls]))))
     return out
 

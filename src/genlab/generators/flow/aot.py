@@ -42,11 +42,10 @@ dtype, or None for an input the model does not use."""
 
 
 def fingerprint(module: torch.nn.Module) -> str:
-    """A hash of every parameter and buffer (names, shapes, values): a package is only
-    ever loaded for the weights it was compiled from."""
+    """A hash of the state dict (names, shapes, values): a package is only ever loaded
+    for the weights it was compiled from."""
     h = hashlib.sha256()
-    for name, t in sorted({**dict(module.named_parameters()),
-                           **dict(module.named_buffers())}.items()):
+    for name, t in sorted(module.state_dict().items()):
         h.update(name.encode())
         h.update(str(tuple(t.shape)).encode())
         h.update(t.detach().to(torch.float32).contiguous().numpy().tobytes())

@@ -41,6 +41,9 @@ from genlab.generators.flow.precision import check_dtype, precision
 from genlab.generators.flow.sampling import get_sampler, time_grid
 from genlab.generators.flow.stream import StreamResult
 
+IN_MEMORY = Path("<in-memory>")
+"""The checkpoint path of a model wrapped by :meth:`FlowGenerator.from_model`."""
+
 
 def initial_noise(seeds: Sequence[int], size: int, channels: int = 3) -> torch.Tensor:
     """Initial noise ``(n, channels, size, size)``: row i from its own seeded generator,
@@ -128,8 +131,7 @@ class FlowGenerator:
             raise InputError(f"compile 'aot' runs float32 only; got dtype {self.dtype!r}")
         if self.compiled:
             raise InputError(f"the backbone is already compiled ({self.backend})")
-        folder = None if str(self.checkpoint).startswith("<") else \
-            self.checkpoint.parent / aot.FOLDER
+        folder = None if self.checkpoint == IN_MEMORY else self.checkpoint.parent / aot.FOLDER
         self.model.unet = aot.AotBackbone(  # type: ignore[assignment]
             self.model.unet, folder)  # type: ignore[arg-type]
 
@@ -140,9 +142,9 @@ class FlowGenerator:
         on disk by inductor); images are those of the eager model up to float rounding
         (bench/bench_levers.py measures both)."""
         self._check_compilable()
-        if isinstance(self.model.unet, aot.AotBackbone):
+        if self.backend == "aot":
             raise InputError("the backbone is already compiled ahead of time (aot)")
-        if not self.compiled:
+        if self.backend == "eager":
             # Static shapes: one graph per batch size met (batch 1, a stream's 1..k rows,
             # 64), rather than dynamo's recompilation with a dynamic batch dimension at the
             # second size; no difference in batch-1 latency was measured (session 11).
@@ -168,7 +170,7 @@ class FlowGenerator:
                    attention: AttentionGuidance | None = None) -> FlowGenerator:
         """Wrap an in-memory model (tests, benchmarks) without a checkpoint."""
         self = cls.__new__(cls)
-        self._configure(model, Path("<in-memory>"), steps, sampler, guidance, batch_size,
+        self._configure(model, IN_MEMORY, steps, sampler, guidance, batch_size,
                         compose, attention)
         return self
 
