@@ -28,7 +28,7 @@ CONTROLS: tuple[str, ...] = ("oracle", "random-scene")
 DEFAULT_GENERATORS: tuple[str, ...] = ("flow", "flow-grounded")
 # The same for video generators (tracks whose ``inputs`` is "video").
 VIDEO_CONTROLS: tuple[str, ...] = ("video-oracle", "frozen-frame", "random-motion")
-DEFAULT_VIDEO_GENERATORS: tuple[str, ...] = ("video-state",)
+DEFAULT_VIDEO_GENERATORS: tuple[str, ...] = ("video-state", "video-objects", "video-physics")
 # The metrics under test of the ``metrics`` track (its inputs are "metric"), and its
 # controls: the exact judge itself and a random number.
 METRIC_CONTROLS: tuple[str, ...] = ("truth", "random")
@@ -292,10 +292,29 @@ def _video_state(*, profile: str = "default", cache_dir: Path | None = None,
     return load_state_generator(profile=profile, cache_dir=cache_dir, progress=progress)
 
 
+def _video_physics(**_: Any) -> VideoGenerator:
+    """Perception, the world's simulator and its renderer (PhysGen's pipeline;
+    generators/video/grounded.py): the ceiling of a generator that sees the context."""
+    from genlab.generators.video.grounded import PhysicsVideo
+
+    return PhysicsVideo()
+
+
+def _video_objects(*, profile: str = "default", cache_dir: Path | None = None,
+                   progress: bool = True, **_: Any) -> VideoGenerator:
+    """Perception, a learned interaction-network simulator and the world's renderer
+    (generators/video/objects.py); trains and caches its model on first use."""
+    from genlab.generators.video.objects import load_objects_generator
+
+    return load_objects_generator(profile=profile, cache_dir=cache_dir, progress=progress)
+
+
 VIDEO_GENERATORS.register("video-ar", _learned_video("video-ar"))
 VIDEO_GENERATORS.register("diffusion-forcing", _learned_video("diffusion-forcing"))
 VIDEO_GENERATORS.register("fifo", _learned_video("fifo"))
 VIDEO_GENERATORS.register("video-state", _video_state)
+VIDEO_GENERATORS.register("video-physics", _video_physics)
+VIDEO_GENERATORS.register("video-objects", _video_objects)
 VIDEO_GENERATORS.register("video-oracle", _video_control("SimulatorVideo"))
 VIDEO_GENERATORS.register("frozen-frame", _video_control("FrozenFrameVideo"))
 VIDEO_GENERATORS.register("random-motion", _video_control("RandomMotionVideo"))

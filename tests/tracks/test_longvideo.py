@@ -95,7 +95,7 @@ def test_killed_rollout_resumes_with_the_same_frames(tmp_path: Path,
     crashed = Store(tmp_path / "a.db")
     # 3 one-second rollouts of 1 chunk, then the 2-second one dies after its first chunk
     calls = {"n": 0}
-    real_next = controls._SimulatorRollout.next
+    real_next = controls.SimulatorRollout.next
 
     def dying(self: object, n: int) -> np.ndarray:
         calls["n"] += 1
@@ -103,10 +103,10 @@ def test_killed_rollout_resumes_with_the_same_frames(tmp_path: Path,
             raise _Crash
         return real_next(self, n)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(controls._SimulatorRollout, "next", dying)
+    monkeypatch.setattr(controls.SimulatorRollout, "next", dying)
     with pytest.raises(_Crash):
         track.run("video-oracle", SimulatorVideo(), crashed, "smoke")
-    monkeypatch.setattr(controls._SimulatorRollout, "next", real_next)
+    monkeypatch.setattr(controls.SimulatorRollout, "next", real_next)
     (run_id,) = crashed._db.execute("SELECT id FROM runs").fetchone()
     folder = crashed.image_dir(run_id) / "chunks" / "2s_uniform_s00"
     assert len(chunk_files(folder)) == 1 and len(crashed.done_keys(run_id)) == 3

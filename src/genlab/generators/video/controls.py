@@ -33,7 +33,7 @@ def _scene(request: VideoRequest, name: str) -> MotionScene:
     return MotionScene.from_json(request.scene_json)
 
 
-def _state(resume: Mapping[str, np.ndarray], n_bodies: int) -> State:
+def saved_state(resume: Mapping[str, np.ndarray], n_bodies: int) -> State:
     try:
         step = int(np.asarray(resume["step"]).reshape(()))
         pos = np.asarray(resume["pos"], np.float64)
@@ -45,7 +45,7 @@ def _state(resume: Mapping[str, np.ndarray], n_bodies: int) -> State:
     return State(step, pos, vel)
 
 
-class _SimulatorRollout:
+class SimulatorRollout:
     """The simulator from a state, rendered at the request's fps and side."""
 
     def __init__(self, scene: MotionScene, state: State, fps: int, size: int) -> None:
@@ -69,11 +69,11 @@ class SimulatorVideo:
     privileged = True
 
     def start(self, request: VideoRequest,
-              resume: Mapping[str, np.ndarray] | None = None) -> _SimulatorRollout:
+              resume: Mapping[str, np.ndarray] | None = None) -> SimulatorRollout:
         scene = _scene(request, self.name)
         state = simulate(scene, len(request.context), request.fps).end if resume is None \
-            else _state(resume, len(scene.bodies))
-        return _SimulatorRollout(scene, state, request.fps, request.size)
+            else saved_state(resume, len(scene.bodies))
+        return SimulatorRollout(scene, state, request.fps, request.size)
 
 
 class RandomMotionVideo:
@@ -85,10 +85,10 @@ class RandomMotionVideo:
     privileged = True
 
     def start(self, request: VideoRequest,
-              resume: Mapping[str, np.ndarray] | None = None) -> _SimulatorRollout:
+              resume: Mapping[str, np.ndarray] | None = None) -> SimulatorRollout:
         scene = _scene(request, self.name)
         if resume is not None:
-            return _SimulatorRollout(scene, _state(resume, len(scene.bodies)), request.fps,
+            return SimulatorRollout(scene, saved_state(resume, len(scene.bodies)), request.fps,
                                      request.size)
         at = simulate(scene, len(request.context), request.fps).end
         rng = np.random.default_rng(int(request.seed))
@@ -98,11 +98,11 @@ class RandomMotionVideo:
         vel = np.stack([speed * np.cos(angle), speed * np.sin(angle)], axis=1)
         # the state keeps the original scene's clock, so the reference's frame k and
         # this rollout's first frame are the same instant
-        return _SimulatorRollout(scene, dataclasses.replace(at, vel=vel), request.fps,
+        return SimulatorRollout(scene, dataclasses.replace(at, vel=vel), request.fps,
                                  request.size)
 
 
-class _FrozenRollout:
+class FrozenRollout:
     def __init__(self, frame: np.ndarray) -> None:
         self._frame = frame
 
@@ -121,11 +121,11 @@ class FrozenFrameVideo:
     privileged = False
 
     def start(self, request: VideoRequest,
-              resume: Mapping[str, np.ndarray] | None = None) -> _FrozenRollout:
+              resume: Mapping[str, np.ndarray] | None = None) -> FrozenRollout:
         if resume is None:
-            return _FrozenRollout(request.context[-1].copy())
+            return FrozenRollout(request.context[-1].copy())
         frame = np.asarray(resume.get("frame"))
         if frame.shape != request.context.shape[1:] or frame.dtype != np.uint8:
             raise CheckpointError(f"frozen-frame state of shape {frame.shape}, "
                                   f"{frame.dtype}; expected {request.context.shape[1:]} uint8")
-        return _FrozenRollout(frame)
+        return FrozenRollout(frame)

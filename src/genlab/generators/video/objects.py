@@ -1,0 +1,480 @@
+"""``video-objects``: perceive the bodies, move them by a learned simulator, render them.
+
+The object-centric world model: the state is a list of bodies (position, velocity,
+size, shape, colour), not pixels, so a body can neither fade nor change colour or
+shape; only where it goes is learned. Perception is
+:func:`~genlab.generators.video.perceive.perceive` (as in ``video-physics``); the
+renderer is the ``shapes`` world's; the dynamics is an interaction network
+(Battaglia et al., 2016, "Interaction Networks for Learning about Objects, Relations
+and Physics") in the recipe of Sanchez-Gonzalez et al. (2020, "Learning to Simulate
+Complex Physics with Graph Networks"): per body and wall within reach, a wall network
+sees the gap, the velocity toward and along the wall, gravity and the body's size;
+per pair within reach, a pair network sees their gap, closing and sliding speeds,
+sizes and mass share; each answers in its contact's frame, and their sum corrects
+a free-flight step (velocity and position at the next frame), gated to zero unless
+the contact falls within the frame, so a body in free flight moves exactly as the
+integrator moves it (a known integrator plus a learned residual: Ajay et al., 2018,
+"Augmenting Physical Simulators with Stochastic Neural Networks"; Zeng et al., 2020,
+TossingBot's residual physics).
+
+Trained here on one-frame transitions of the ``train`` split's exact states, with
+noise on the inputs (GNS's remedy for the drift of a one-step model), the
+transitions where a wall, the floor or another body changed a velocity drawn for
+half of every batch, and off-path copies of near-contact states continued by the
+simulator (:func:`_recoveries`).
+
+Where ``video-physics`` uses the world's own simulator, this one learns it; the gap
+between the two on the ``longvideo`` track is what learning the dynamics costs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from genlab.contracts import VideoRequest
+from genlab.errors import CheckpointError, InputError, check_int
+from genlab.generators.flow.checkpoint import cache_lock, read_weights, write_folder
+from genlab.generators.video.controls import FrozenRollout, saved_state
+from genlab.generators.video.perceive import perceive
+from genlab.progress import bars
+from genlab.worlds.motion import splits
+from genlab.worlds.motion.frames import render_frames
+from genlab.worlds.motion.grammar import GRAVITY, MAX_BODIES
+from genlab.worlds.motion.physics import SIM_HZ, State, Trajectory, advance, simulate
+from genlab.worlds.motion.spec import MotionScene
+
+FORMAT_VERSION = 6
+VELOCITY_SCALE = 1.0   # image fractions per second: inputs and outputs are O(1)
+EVENT = 1e-3           # a transition whose velocity changes by more than this bounced
+
+
+@dataclass(frozen=True)
+class ObjectsConfig:
+    """Everything that determines a trained ``video-objects`` dynamics model.
+
+    Attributes:
+        fps: the frame rate it steps at (it continues videos at this one only).
+        width: hidden units of the node and the edge networks (two layers each).
+        reach: how near (image fractions) a wall or another body must be to be seen.
+        noise: standard deviation of the noise on input positions (image fractions;
+            velocities get ``noise * fps``).
+        event_share: share of each batch drawn from transitions with a bounce or a
+            collision.
+        recover, recover_noise: off-path copies of each near-contact transition, and
+            the noise that takes them off the path (image fractions): see
+            :func:`_recoveries`.
+        train_steps, batch_size, lr: AdamW steps, transitions per step, peak learning
+            rate (cosine to 10%).
+        scenes_per_scenario, scene_frames, seed: the ``train``-split trajectories.
+    """
+
+    fps: int = 30
+    width: int = 128
+    reach: float = 0.1
+    noise: float = 3e-4
+    event_share: float = 0.5
+    recover: int = 1
+    recover_noise: float = 0.003
+    train_steps: int = 16000
+    batch_size: int = 256
+    lr: float = 2e-3
+    scenes_per_scenario: int = 200
+    scene_frames: int = 300
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for f in ("fps", "width", "train_steps", "batch_size", "scenes_per_scenario",
+                  "scene_frames", "seed", "recover"):
+            check_int(f, getattr(self, f), 0 if f in ("seed", "recover") else 1)
+        if SIM_HZ % self.fps:
+            raise InputError(f"fps {self.fps} must divide the simulator's {SIM_HZ} Hz")
+        for name, low, high in (("reach", 0.0, 1.0), ("noise", -1e-12, 0.1),
+                                ("recover_noise", -1e-12, 0.1),
+                                ("event_share", -1e-12, 1.0), ("lr", 0.0, 1.0)):
+            value = getattr(self, name)
+            if not low < value <= high:
+                raise InputError(f"{name} {value!r} must be in ({max(low, 0)}, {high}]")
+
+    @classmethod
+    def smoke(cls) -> ObjectsConfig:
+        return cls(width=8, train_steps=4, batch_size=16, scenes_per_scenario=2,
+                   scene_frames=24)
+
+    def key(self) -> str:
+        text = json.dumps({"format": FORMAT_VERSION, **dataclasses.asdict(self)},
+                          sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+# ------------------------------------------------------------------ the network
+
+
+def _mlp(n_in: int, width: int, n_out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(n_in, width), nn.SiLU(), nn.Linear(width, width), nn.SiLU(),
+                         nn.Linear(width, n_out))
+
+
+WALL_IN, PAIR_IN = 7, 8
+_WALLS = torch.tensor([[-1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+"""Unit vectors from a body toward the left wall, the right wall and the floor."""
+
+
+def _reach(travel: torch.Tensor, clearance: torch.Tensor) -> torch.Tensor:
+    """``travel / clearance`` clipped to [0, 2]: the share of the free gap a body closes
+    in one frame (a contact happens within the frame where it exceeds 1)."""
+    return (travel.clamp_min(0) / clearance.clamp_min(1e-4)).clamp(0.0, 2.0)
+
+
+def _contact(reach: torch.Tensor) -> torch.Tensor:
+    """The gate of a contact network: 0 while this frame's free flight closes under 3/4
+    of the gap (free flight is then exact), 1 from a closing that meets it (the contact
+    falls within the frame, or the two already touch)."""
+    return ((reach - 0.75) * 4).clamp(0.0, 1.0)
+
+
+def _perp(u: torch.Tensor) -> torch.Tensor:
+    return torch.stack([-u[..., 1], u[..., 0]], -1)
+
+
+class Dynamics(nn.Module):
+    """One frame: bodies ``(B, N, ...)`` with a mask -> next positions and velocities.
+
+    Every contact is seen in its own frame (the normal toward the wall or the other
+    body, and its perpendicular) and answers in it, so one wall network serves all
+    three walls and the pair network every orientation: the mirror and rotation
+    symmetries of elastic contact are built in rather than learned."""
+
+    def __init__(self, config: ObjectsConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.wall = _mlp(WALL_IN, config.width, 4)
+        self.pair = _mlp(PAIR_IN, config.width, 4)
+
+    def forward(self, pos: torch.Tensor, vel: torch.Tensor, radius: torch.Tensor,
+                mask: torch.Tensor, gravity: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``pos``, ``vel`` ``(B, N, 2)``, ``radius``, ``mask`` ``(B, N)``, ``gravity``
+        ``(B,)`` (image fractions per s^2) -> next ``pos`` and ``vel``."""
+        cfg = self.config
+        dt = 1.0 / cfg.fps
+        g = torch.stack([torch.zeros_like(gravity), gravity], -1)[:, None, :]   # (B, 1, 2)
+        # free flight as the simulator's integrator moves a body over one frame (k
+        # semi-implicit Euler steps: the velocity gains g dt, the position v dt plus
+        # g dt_s^2 k (k + 1) / 2); the networks learn only what walls and bodies change
+        k = SIM_HZ // cfg.fps
+        free_vel = vel + g * dt
+        free_pos = pos + vel * dt + g * (k * (k + 1) / 2) / SIM_HZ ** 2
+
+        def gap(d: torch.Tensor) -> torch.Tensor:
+            return d.clamp(-cfg.reach, cfg.reach) / cfg.reach
+
+        # walls: (B, N, 3) per body and wall, in the wall's (normal, tangent) frame
+        normal = _WALLS.to(pos)                                              # (3, 2)
+        tangent = _perp(normal)
+        x, y = pos[..., 0], pos[..., 1]
+        clear = torch.stack([x - radius, 1 - radius - x, 1 - radius - y], -1)
+        v_n, v_t = vel @ normal.T, vel @ tangent.T
+        travel = (free_pos - pos) @ normal.T
+        g_n = (g @ normal.T).expand_as(v_n)
+        wall_reach = _reach(travel, clear)
+        wall_in = torch.stack([gap(clear), v_n / VELOCITY_SCALE, v_t / VELOCITY_SCALE,
+                               wall_reach, (radius * 10)[..., None].expand_as(v_n),
+                               g_n / GRAVITY, travel / (VELOCITY_SCALE * dt)], -1)
+        wall_out = self.wall(wall_in) * _contact(wall_reach)[..., None]
+        out = (wall_out[..., :1] * normal + wall_out[..., 1:2] * tangent).sum(-2)
+        shift = (wall_out[..., 2:3] * normal + wall_out[..., 3:] * tangent).sum(-2)
+        # pairs within reach, in the frame of the line from i to j
+        delta = pos[:, None, :, :] - pos[:, :, None, :]                 # [b, i, j] = p_j - p_i
+        dist = delta.norm(dim=-1).clamp_min(1e-6)
+        touch = dist - radius[:, :, None] - radius[:, None, :]
+        n = radius.shape[1]
+        near = (touch < cfg.reach) & mask[:, :, None] & mask[:, None, :] \
+            & ~torch.eye(n, dtype=torch.bool, device=pos.device)[None]
+        if near.any():
+            b, i, j = near.nonzero(as_tuple=True)
+            mass_i, mass_j = radius[b, i] ** 2, radius[b, j] ** 2
+            unit = delta[b, i, j] / dist[b, i, j, None]
+            perp = _perp(unit)
+            rel = vel[b, i] - vel[b, j]
+            closing = (rel * unit).sum(-1)
+            pair_reach = _reach(closing * dt, touch[b, i, j])
+            pair_in = torch.stack([gap(touch[b, i, j]), closing / VELOCITY_SCALE,
+                                   (rel * perp).sum(-1) / VELOCITY_SCALE, pair_reach,
+                                   radius[b, i] * 10, radius[b, j] * 10,
+                                   mass_j / (mass_i + mass_j),
+                                   (g[b, 0] * unit).sum(-1) / GRAVITY], -1)
+            pair_out = self.pair(pair_in) * _contact(pair_reach)[:, None]
+            out = out.index_put((b, i), pair_out[:, :1] * unit + pair_out[:, 1:2] * perp,
+                                accumulate=True)
+            shift = shift.index_put((b, i), pair_out[:, 2:3] * unit + pair_out[:, 3:] * perp,
+                                    accumulate=True)
+        next_vel = free_vel + out * VELOCITY_SCALE
+        next_pos = free_pos + shift * VELOCITY_SCALE * dt
+        keep = mask[..., None]
+        return torch.where(keep, next_pos, pos), torch.where(keep, next_vel, vel)
+
+
+# ------------------------------------------------------------------ data and training
+
+
+@dataclass(frozen=True)
+class Transitions:
+    """One-frame transitions of the ``train`` split's exact states, padded to
+    :data:`MAX_BODIES` bodies: ``pos``, ``vel``, ``next_pos``, ``next_vel``
+    ``(T, N, 2)``, ``radius``, ``mask`` ``(T, N)``, ``gravity`` ``(T,)``, ``event``
+    ``(T,) bool`` (a velocity changed beyond free flight)."""
+
+    pos: np.ndarray
+    vel: np.ndarray
+    next_pos: np.ndarray
+    next_vel: np.ndarray
+    radius: np.ndarray
+    mask: np.ndarray
+    gravity: np.ndarray
+    event: np.ndarray
+
+    @classmethod
+    def of(cls, config: ObjectsConfig, advance: Any = None) -> Transitions:
+        parts: dict[str, list[np.ndarray]] = {f.name: [] for f in dataclasses.fields(cls)}
+        rng = np.random.default_rng(config.seed)
+        for scenario in splits.SCENARIOS:
+            for item in splits.sample(scenario, "train", config.scenes_per_scenario,
+                                      seed=config.seed):
+                traj = simulate(item.scene, config.scene_frames, config.fps)
+                _add(parts, item.scene, traj.pos[:-1], traj.vel[:-1], traj.pos[1:],
+                     traj.vel[1:], config)
+                if config.recover:
+                    pos, vel, next_pos, next_vel = _recoveries(item.scene, traj, config, rng)
+                    _add(parts, item.scene, pos, vel, next_pos, next_vel, config)
+                if advance is not None:
+                    advance()
+        return cls(**{k: np.concatenate(v) for k, v in parts.items()})
+
+    def batch(self, rng: np.random.Generator, size: int, event_share: float
+              ) -> list[torch.Tensor]:
+        events = np.flatnonzero(self.event)
+        n_event = int(round(size * event_share)) if len(events) else 0
+        idx = np.concatenate([rng.integers(0, len(self.event), size - n_event),
+                              rng.choice(events, n_event) if n_event else np.zeros(0, int)])
+        return [torch.from_numpy(np.asarray(getattr(self, f.name)[idx]))
+                for f in dataclasses.fields(self)]
+
+
+def _add(parts: dict[str, list[np.ndarray]], scene: MotionScene, pos: np.ndarray,
+         vel: np.ndarray, next_pos: np.ndarray, next_vel: np.ndarray,
+         config: ObjectsConfig) -> None:
+    """Append transitions ``(t, n, 2)`` of ``scene``'s ``n`` bodies, padded."""
+    t, n = pos.shape[:2]
+    pad = ((0, 0), (0, MAX_BODIES - n), (0, 0))
+    for name, value in (("pos", pos), ("vel", vel), ("next_pos", next_pos),
+                        ("next_vel", next_vel)):
+        parts[name].append(np.pad(value, pad))
+    g = scene.physics.gravity
+    radius = np.pad([b.radius for b in scene.bodies], (0, MAX_BODIES - n))
+    parts["radius"].append(np.repeat(radius[None], t, 0))
+    parts["mask"].append(np.repeat((np.arange(MAX_BODIES) < n)[None], t, 0))
+    parts["gravity"].append(np.full(t, g))
+    jump = np.abs(next_vel - vel - np.array([0.0, g / config.fps])).max(axis=(1, 2))
+    parts["event"].append(jump > EVENT)   # real bodies only: padding never falls
+
+
+def _recoveries(scene: MotionScene, traj: Trajectory, config: ObjectsConfig,
+                rng: np.random.Generator
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Off-path transitions for the frames where a body is within reach of a wall or
+    another body: ``recover`` copies of the state with noise of ``recover_noise`` on
+    positions (and ``recover_noise * fps`` on velocities), continued one frame by the
+    simulator. A learned rollout leaves the simulator's path at its first imprecise
+    contact, a body a little inside a wall or another body, states the clean
+    trajectories never show; the simulator's answer from them teaches the way back
+    (the expert's correction at the learner's states: DAgger, Ross et al., 2011)."""
+    r = np.array([b.radius for b in scene.bodies])
+    x, y = traj.pos[:-1, :, 0], traj.pos[:-1, :, 1]
+    clear = np.minimum(np.minimum(x - r, 1 - r - x), 1 - r - y)
+    near = (clear < config.reach).any(axis=1)
+    if len(r) > 1:
+        d = np.linalg.norm(traj.pos[:-1, :, None] - traj.pos[:-1, None], axis=-1)
+        gap = d - r[:, None] - r[None, :] + np.eye(len(r)) * 9
+        near |= (gap < config.reach).any(axis=(1, 2))
+    frames = np.repeat(np.flatnonzero(near), config.recover)
+    per = SIM_HZ // config.fps
+    pos = traj.pos[frames] + rng.normal(0, config.recover_noise, (len(frames), len(r), 2))
+    vel = traj.vel[frames] + rng.normal(0, config.recover_noise * config.fps,
+                                        (len(frames), len(r), 2))
+    nxt = [advance(scene, State(0, p, v), per) for p, v in zip(pos, vel, strict=True)]
+    next_pos = np.array([s.pos for s in nxt]).reshape(pos.shape)
+    next_vel = np.array([s.vel for s in nxt]).reshape(vel.shape)
+    return pos, vel, next_pos, next_vel
+
+
+def _lr(config: ObjectsConfig, step: int) -> float:
+    warm = max(1, config.train_steps // 20)
+    if step < warm:
+        return (step + 1) / warm
+    frac = (step - warm) / max(1, config.train_steps - warm)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
+
+
+def _loss(net: Dynamics, batch: list[torch.Tensor], rng: torch.Generator) -> torch.Tensor:
+    pos, vel, next_pos, next_vel, radius, mask, gravity, _ = batch
+    cfg = net.config
+    pos = pos.float() + torch.randn(pos.shape, generator=rng) * cfg.noise
+    vel = vel.float() + torch.randn(vel.shape, generator=rng) * cfg.noise * cfg.fps
+    got_pos, got_vel = net(pos, vel, radius.float(), mask, gravity.float())
+    keep = mask[..., None].float()
+    scale = VELOCITY_SCALE / cfg.fps   # a velocity error's displacement over one frame
+    err = ((got_pos - next_pos.float()) / scale) ** 2 + ((got_vel - next_vel.float())
+                                                        / VELOCITY_SCALE) ** 2
+    return (err * keep).sum() / keep.sum().clamp_min(1.0)
+
+
+def train(config: ObjectsConfig, folder: Path, progress: bool = True) -> None:
+    """Train ``config`` and save it into ``folder/model`` (atomically)."""
+    torch.manual_seed(config.seed)
+    t0 = time.perf_counter()
+    with bars(progress) as task:
+        data = Transitions.of(config, task("simulating train scenes (video-objects)",
+                                           3 * config.scenes_per_scenario))
+        net = Dynamics(config).train()
+        opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=0.0)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr(config, s))
+        rng = np.random.default_rng(config.seed)
+        noise = torch.Generator().manual_seed(config.seed)
+        losses: list[float] = []
+        advance = task("training video-objects (interaction network)", config.train_steps)
+        for _ in range(config.train_steps):
+            loss = _loss(net, data.batch(rng, config.batch_size, config.event_share), noise)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            losses.append(float(loss.detach()))
+            advance()
+    tail = losses[-max(1, len(losses) // 20):]
+    write_folder(folder / "model", {"model.safetensors": net.eval().state_dict()},
+                 {"config.json": json.dumps(dataclasses.asdict(config)),
+                  "meta.json": json.dumps({"train_seconds": time.perf_counter() - t0,
+                                           "final_loss": float(np.mean(tail)),
+                                           "transitions": len(data.event),
+                                           "event_share_data": float(data.event.mean())})},
+                 replace=True)
+
+
+def ensure_trained(config: ObjectsConfig, cache_dir: Path, progress: bool = True) -> Path:
+    """``cache_dir/video-objects-<key>``, trained first if missing (file-locked)."""
+    folder = Path(cache_dir) / f"video-objects-{config.key()}"
+    with cache_lock(folder):
+        if not (folder / "model" / "meta.json").is_file():
+            train(config, folder, progress=progress)
+    return folder
+
+
+def load(folder: Path) -> tuple[Dynamics, dict[str, Any]]:
+    d = Path(folder) / "model"
+    try:
+        config = ObjectsConfig(**json.loads((d / "config.json").read_text()))
+        meta = json.loads((d / "meta.json").read_text())
+        net = Dynamics(config)
+        net.load_state_dict(read_weights(d / "model.safetensors"), strict=True)
+    except (OSError, ValueError, TypeError, RuntimeError, InputError) as exc:
+        raise CheckpointError(f"video-objects model in {d} is unreadable: {exc}") from exc
+    return net.eval().requires_grad_(False), meta
+
+
+# ------------------------------------------------------------------ sampling
+
+
+class _ObjectsRollout:
+    """The bodies' state, stepped by the network and drawn by the ``shapes`` renderer."""
+
+    def __init__(self, net: Dynamics, scene: MotionScene, state: State, size: int) -> None:
+        self.net, self.scene, self.size, self._state = net, scene, size, state
+        self._radius = torch.tensor([[b.radius for b in scene.bodies]], dtype=torch.float32)
+        self._mask = torch.ones(self._radius.shape, dtype=torch.bool)
+        self._gravity = torch.tensor([scene.physics.gravity], dtype=torch.float32)
+
+    @torch.inference_mode()
+    def next(self, n: int) -> np.ndarray:
+        check_int("frames", n)
+        pos = np.empty((n, len(self.scene.bodies), 2))
+        vel = np.empty_like(pos)
+        p = torch.from_numpy(self._state.pos).float()[None]
+        v = torch.from_numpy(self._state.vel).float()[None]
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # a handful of bodies: one thread, no hand-offs
+        try:
+            for k in range(n):
+                pos[k], vel[k] = p[0].numpy(), v[0].numpy()
+                p, v = self.net(p, v, self._radius, self._mask, self._gravity)
+        finally:
+            torch.set_num_threads(threads)
+        per = SIM_HZ // self.net.config.fps
+        end = State(self._state.step + n * per, p[0].double().numpy(), v[0].double().numpy())
+        traj = Trajectory(self.scene, self.net.config.fps, self._state.step // per, pos, vel,
+                          end)
+        self._state = end
+        return render_frames(traj, self.size)
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {"step": np.array(self._state.step), "pos": self._state.pos.copy(),
+                "vel": self._state.vel.copy()}
+
+
+class VideoObjectsGenerator:
+    """``video-objects``: see the module docstring. Deterministic: the seed is unused."""
+
+    name = "video-objects"
+    privileged = False
+    version = "1"
+
+    def __init__(self, folder: Path) -> None:
+        self.net, self.meta = load(folder)
+        self.config = self.net.config
+
+    def start(self, request: VideoRequest, resume: Mapping[str, np.ndarray] | None = None
+              ) -> _ObjectsRollout | FrozenRollout:
+        if request.fps != self.config.fps:
+            raise InputError(f"'video-objects' steps at {self.config.fps} fps; the request "
+                             f"has {request.fps}")
+        seen = perceive(request)
+        if seen.scene is None:
+            return FrozenRollout(request.context[-1].copy())
+        if resume is not None:
+            return _ObjectsRollout(self.net, seen.scene, saved_state(resume, seen.found),
+                                   request.size)
+        rollout = _ObjectsRollout(self.net, seen.scene, State.initial(seen.scene),
+                                  request.size)
+        rollout.next(len(request.context))  # the model's own steps through the context
+        return rollout
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "config_key": self.config.key(),
+                "config": dataclasses.asdict(self.config),
+                "train_seconds": self.meta.get("train_seconds"),
+                "final_loss": self.meta.get("final_loss")}
+
+
+def load_objects_generator(*, profile: str = "default", cache_dir: Path | None = None,
+                           progress: bool = True) -> VideoObjectsGenerator:
+    """``video-objects`` at ``profile`` (``smoke`` or ``default``), trained on first use."""
+    from genlab import paths
+
+    configs = {"smoke": ObjectsConfig.smoke, "default": ObjectsConfig}
+    if profile not in configs:
+        raise InputError(f"unknown profile {profile!r}; accepted: {', '.join(configs)}")
+    folder = ensure_trained(configs[profile](), Path(cache_dir or paths.models_dir()),
+                            progress=progress)
+    return VideoObjectsGenerator(folder)

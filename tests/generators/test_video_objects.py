@@ -1,0 +1,66 @@
+"""``video-objects``: the learned object dynamics, its training data and its errors."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from genlab.errors import InputError
+from genlab.generators.video.objects import Dynamics, ObjectsConfig, Transitions
+from genlab.worlds.motion import splits
+from genlab.worlds.motion.grammar import MAX_BODIES
+from genlab.worlds.motion.physics import SIM_HZ, State, advance
+
+SMOKE = ObjectsConfig.smoke()
+
+
+def test_transitions_are_the_simulator_states() -> None:
+    data = Transitions.of(dataclasses.replace(SMOKE, recover=0))
+    frames = SMOKE.scene_frames - 1
+    assert len(data.event) == 3 * SMOKE.scenes_per_scenario * frames
+    assert data.pos.shape == (len(data.event), MAX_BODIES, 2)
+    # consecutive transitions of one scene chain: this one's next state is the next's state
+    np.testing.assert_array_equal(data.next_pos[:frames - 1], data.pos[1:frames])
+    # padding bodies are masked out and zero
+    assert not data.pos[~data.mask].any() and data.mask.any(axis=1).all()
+    # free flight is no event; a velocity change beyond gravity is
+    dt = 1.0 / SMOKE.fps
+    jump = np.abs(data.next_vel - data.vel - np.array([0.0, 1.0])[None, None]
+                  * data.gravity[:, None, None] * dt).max(axis=2)
+    free = np.where(data.mask, jump, 0.0).max(axis=1) <= 1e-3
+    np.testing.assert_array_equal(~data.event, free)
+
+
+def test_recoveries_are_the_simulator_from_off_path_states() -> None:
+    """Near-contact frames get noisy copies whose next state is the simulator's own."""
+    clean = Transitions.of(dataclasses.replace(SMOKE, recover=0))
+    data = Transitions.of(dataclasses.replace(SMOKE, recover=2))
+    assert len(data.event) > len(clean.event)
+    scene = splits.sample("uniform", "train", SMOKE.scenes_per_scenario, seed=SMOKE.seed)[0].scene
+    per = SIM_HZ // SMOKE.fps
+    n = len(scene.bodies)
+    extra = slice(SMOKE.scene_frames - 1, None)  # this scene's recoveries follow its clean rows
+    pos, vel = data.pos[extra][0, :n], data.vel[extra][0, :n]
+    step = advance(scene, State(0, pos, vel), per)
+    np.testing.assert_allclose(data.next_pos[extra][0, :n], step.pos)
+    np.testing.assert_allclose(data.next_vel[extra][0, :n], step.vel)
+
+
+def test_padding_bodies_never_move() -> None:
+    net = Dynamics(SMOKE)
+    pos, vel = torch.rand(2, 4, 2), torch.randn(2, 4, 2)
+    mask = torch.tensor([[True, True, False, False], [True, False, False, False]])
+    new_pos, new_vel = net(pos, vel, torch.full((2, 4), 0.05), mask, torch.tensor([0.0, 2.0]))
+    assert torch.equal(new_pos[~mask], pos[~mask]) and torch.equal(new_vel[~mask], vel[~mask])
+    assert new_pos.shape == pos.shape and torch.isfinite(new_pos).all()
+
+
+@pytest.mark.parametrize("change", [{"fps": 7}, {"width": 0}, {"reach": 0.0}, {"noise": -1.0},
+                                    {"event_share": 1.5}, {"lr": 2.0}, {"recover": -1},
+                                    {"recover_noise": 0.5}])
+def test_bad_config(change: dict) -> None:
+    with pytest.raises(InputError):
+        dataclasses.replace(SMOKE, **change)
