@@ -32,7 +32,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,8 +43,8 @@ import torch
 from torch import nn
 
 from genlab.contracts import VideoRequest
-from genlab.errors import CheckpointError, InputError, check_int
-from genlab.generators.flow.checkpoint import cache_lock, read_weights, write_folder
+from genlab.errors import InputError, check_int
+from genlab.generators.video import cached
 from genlab.generators.video.controls import FrozenRollout, saved_state
 from genlab.generators.video.perceive import perceive
 from genlab.progress import bars
@@ -319,14 +318,6 @@ def _recoveries(scene: MotionScene, traj: Trajectory, config: ObjectsConfig,
     return pos, vel, next_pos, next_vel
 
 
-def _lr(config: ObjectsConfig, step: int) -> float:
-    warm = max(1, config.train_steps // 20)
-    if step < warm:
-        return (step + 1) / warm
-    frac = (step - warm) / max(1, config.train_steps - warm)
-    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
-
-
 def _loss(net: Dynamics, batch: list[torch.Tensor], rng: torch.Generator) -> torch.Tensor:
     pos, vel, next_pos, next_vel, radius, mask, gravity, _ = batch
     cfg = net.config
@@ -348,50 +339,26 @@ def train(config: ObjectsConfig, folder: Path, progress: bool = True) -> None:
         data = Transitions.of(config, task("simulating train scenes (video-objects)",
                                            3 * config.scenes_per_scenario))
         net = Dynamics(config).train()
-        opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=0.0)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr(config, s))
         rng = np.random.default_rng(config.seed)
         noise = torch.Generator().manual_seed(config.seed)
-        losses: list[float] = []
-        advance = task("training video-objects (interaction network)", config.train_steps)
-        for _ in range(config.train_steps):
-            loss = _loss(net, data.batch(rng, config.batch_size, config.event_share), noise)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            losses.append(float(loss.detach()))
-            advance()
-    tail = losses[-max(1, len(losses) // 20):]
-    write_folder(folder / "model", {"model.safetensors": net.eval().state_dict()},
-                 {"config.json": json.dumps(dataclasses.asdict(config)),
-                  "meta.json": json.dumps({"train_seconds": time.perf_counter() - t0,
-                                           "final_loss": float(np.mean(tail)),
-                                           "transitions": len(data.event),
-                                           "event_share_data": float(data.event.mean())})},
-                 replace=True)
+        final = cached.fit(
+            net, lambda: _loss(net, data.batch(rng, config.batch_size, config.event_share),
+                               noise),
+            config.train_steps, config.lr,
+            task("training video-objects (interaction network)", config.train_steps))
+    cached.save(folder, net.eval(), config, {
+        "train_seconds": time.perf_counter() - t0, "final_loss": final,
+        "transitions": len(data.event), "event_share_data": float(data.event.mean())})
 
 
 def ensure_trained(config: ObjectsConfig, cache_dir: Path, progress: bool = True) -> Path:
     """``cache_dir/video-objects-<key>``, trained first if missing (file-locked)."""
-    folder = Path(cache_dir) / f"video-objects-{config.key()}"
-    with cache_lock(folder):
-        if not (folder / "model" / "meta.json").is_file():
-            train(config, folder, progress=progress)
-    return folder
+    return cached.ensure_trained("video-objects", config, cache_dir,
+                                 lambda folder: train(config, folder, progress=progress))
 
 
 def load(folder: Path) -> tuple[Dynamics, dict[str, Any]]:
-    d = Path(folder) / "model"
-    try:
-        config = ObjectsConfig(**json.loads((d / "config.json").read_text()))
-        meta = json.loads((d / "meta.json").read_text())
-        net = Dynamics(config)
-        net.load_state_dict(read_weights(d / "model.safetensors"), strict=True)
-    except (OSError, ValueError, TypeError, RuntimeError, InputError) as exc:
-        raise CheckpointError(f"video-objects model in {d} is unreadable: {exc}") from exc
-    return net.eval().requires_grad_(False), meta
+    return cached.load(folder, "video-objects", ObjectsConfig, Dynamics)
 
 
 # ------------------------------------------------------------------ sampling

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from torch import nn
 
 from genlab.contracts import VideoRequest
 from genlab.errors import CheckpointError, InputError, check_int
-from genlab.generators.flow.checkpoint import cache_lock, read_weights, write_folder
+from genlab.generators.video import cached
 from genlab.generators.video.config import VideoConfig
 from genlab.generators.video.data import ClipPool
 from genlab.generators.video.model import to_tensor, to_uint8
@@ -125,14 +124,6 @@ class StateNet(nn.Module):
 # ------------------------------------------------------------------ training
 
 
-def _lr(config: StateConfig, step: int) -> float:
-    warm = max(1, config.train_steps // 20)
-    if step < warm:
-        return (step + 1) / warm
-    frac = (step - warm) / max(1, config.train_steps - warm)
-    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
-
-
 def _loss(net: StateNet, clips: torch.Tensor, warmup: int) -> torch.Tensor:
     """Free-running rollout of ``clips`` ``(B, T, 3, S, S)`` after ``warmup`` true frames;
     mean squared error of every predicted frame."""
@@ -161,51 +152,24 @@ def train(config: StateConfig, folder: Path, progress: bool = True) -> None:
         pool = ClipPool(pool_config, task("rendering video clips (video-state)",
                                           3 * config.scenes_per_scenario))
         net = StateNet(config).train()
-        opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=0.0)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr(config, s))
         rng = np.random.default_rng(config.seed)
-        losses: list[float] = []
-        advance = task("training video-state (free-running)", config.train_steps)
-        for _ in range(config.train_steps):
-            loss = _loss(net, pool.sample(rng, config.batch_size), config.warmup)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            losses.append(float(loss.detach()))
-            advance()
-    tail = losses[-max(1, len(losses) // 20):]
-    _save(folder, net.eval(), {"train_seconds": time.perf_counter() - t0,
-                               "final_loss": float(np.mean(tail)),
-                               "train_steps": config.train_steps})
-
-
-def _save(folder: Path, net: StateNet, meta: dict[str, Any]) -> None:
-    write_folder(folder / "model", {"model.safetensors": net.state_dict()},
-                 {"config.json": json.dumps(dataclasses.asdict(net.config)),
-                  "meta.json": json.dumps(meta)}, replace=True)
+        final = cached.fit(
+            net, lambda: _loss(net, pool.sample(rng, config.batch_size), config.warmup),
+            config.train_steps, config.lr,
+            task("training video-state (free-running)", config.train_steps))
+    cached.save(folder, net.eval(), config, {"train_seconds": time.perf_counter() - t0,
+                                             "final_loss": final,
+                                             "train_steps": config.train_steps})
 
 
 def ensure_trained(config: StateConfig, cache_dir: Path, progress: bool = True) -> Path:
     """``cache_dir/video-state-<key>``, trained first if missing (file-locked)."""
-    folder = Path(cache_dir) / f"video-state-{config.key()}"
-    with cache_lock(folder):
-        if not (folder / "model" / "meta.json").is_file():
-            train(config, folder, progress=progress)
-    return folder
+    return cached.ensure_trained("video-state", config, cache_dir,
+                                 lambda folder: train(config, folder, progress=progress))
 
 
 def load(folder: Path) -> tuple[StateNet, dict[str, Any]]:
-    d = Path(folder) / "model"
-    try:
-        config = StateConfig(**json.loads((d / "config.json").read_text()))
-        meta = json.loads((d / "meta.json").read_text())
-        net = StateNet(config)
-        net.load_state_dict(read_weights(d / "model.safetensors"), strict=True)
-    except (OSError, ValueError, TypeError, RuntimeError, InputError) as exc:
-        raise CheckpointError(f"video-state model in {d} is unreadable: {exc}") from exc
-    return net.eval().requires_grad_(False), meta
+    return cached.load(folder, "video-state", StateConfig, StateNet)
 
 
 # ------------------------------------------------------------------ sampling
