@@ -245,11 +245,14 @@ class Transitions:
     event: np.ndarray
 
     @classmethod
-    def of(cls, config: ObjectsConfig, advance: Any = None) -> Transitions:
+    def of(cls, config: ObjectsConfig, advance: Any = None, split: str = "train"
+           ) -> Transitions:
+        """The transitions ``config`` trains on (``split`` other than ``train``: held-out
+        ones to check a model with)."""
         parts: dict[str, list[np.ndarray]] = {f.name: [] for f in dataclasses.fields(cls)}
         rng = np.random.default_rng(config.seed)
         for scenario in splits.SCENARIOS:
-            for item in splits.sample(scenario, "train", config.scenes_per_scenario,
+            for item in splits.sample(scenario, split, config.scenes_per_scenario,
                                       seed=config.seed):
                 traj = simulate(item.scene, config.scene_frames, config.fps)
                 _add(parts, item.scene, traj.pos[:-1], traj.vel[:-1], traj.pos[1:],
