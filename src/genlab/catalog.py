@@ -292,12 +292,13 @@ def _video_state(*, profile: str = "default", cache_dir: Path | None = None,
     return load_state_generator(profile=profile, cache_dir=cache_dir, progress=progress)
 
 
-def _video_physics(**_: Any) -> VideoGenerator:
+def _video_physics(*, profile: str = "default", **_: Any) -> VideoGenerator:
     """Perception, the world's simulator and its renderer (PhysGen's pipeline;
-    generators/video/grounded.py): the ceiling of a generator that sees the context."""
+    generators/video/grounded.py): the ceiling of a generator that sees the context.
+    The smoke profile skips render-and-compare (the detector's estimate only)."""
     from genlab.generators.video.grounded import PhysicsVideo
 
-    return PhysicsVideo()
+    return PhysicsVideo(refine=profile != "smoke")
 
 
 def _video_objects(*, profile: str = "default", cache_dir: Path | None = None,

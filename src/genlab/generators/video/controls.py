@@ -34,6 +34,8 @@ def _scene(request: VideoRequest, name: str) -> MotionScene:
 
 
 def saved_state(resume: Mapping[str, np.ndarray], n_bodies: int) -> State:
+    """The simulator state a rollout's ``state()`` saved (step, positions, velocities)
+    for ``n_bodies`` bodies; anything else is a CheckpointError."""
     try:
         step = int(np.asarray(resume["step"]).reshape(()))
         pos = np.asarray(resume["pos"], np.float64)

@@ -410,16 +410,17 @@ class VideoObjectsGenerator:
     privileged = False
     version = "1"
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, refine: bool = True) -> None:
         self.net, self.meta = load(folder)
         self.config = self.net.config
+        self.refine = refine
 
     def start(self, request: VideoRequest, resume: Mapping[str, np.ndarray] | None = None
               ) -> _ObjectsRollout | FrozenRollout:
         if request.fps != self.config.fps:
             raise InputError(f"'video-objects' steps at {self.config.fps} fps; the request "
                              f"has {request.fps}")
-        seen = perceive(request)
+        seen = perceive(request, refine=self.refine)
         if seen.scene is None:
             return FrozenRollout(request.context[-1].copy())
         if resume is not None:
@@ -434,12 +435,13 @@ class VideoObjectsGenerator:
         return {"name": self.name, "version": self.version, "config_key": self.config.key(),
                 "config": dataclasses.asdict(self.config),
                 "train_seconds": self.meta.get("train_seconds"),
-                "final_loss": self.meta.get("final_loss")}
+                "final_loss": self.meta.get("final_loss"), "refine": self.refine}
 
 
 def load_objects_generator(*, profile: str = "default", cache_dir: Path | None = None,
                            progress: bool = True) -> VideoObjectsGenerator:
-    """``video-objects`` at ``profile`` (``smoke`` or ``default``), trained on first use."""
+    """``video-objects`` at ``profile`` (``smoke`` or ``default``), trained on first use
+    (the smoke profile skips perception's render-and-compare)."""
     from genlab import paths
 
     configs = {"smoke": ObjectsConfig.smoke, "default": ObjectsConfig}
@@ -447,4 +449,4 @@ def load_objects_generator(*, profile: str = "default", cache_dir: Path | None =
         raise InputError(f"unknown profile {profile!r}; accepted: {', '.join(configs)}")
     folder = ensure_trained(configs[profile](), Path(cache_dir or paths.models_dir()),
                             progress=progress)
-    return VideoObjectsGenerator(folder)
+    return VideoObjectsGenerator(folder, refine=profile != "smoke")
