@@ -17,8 +17,8 @@ from genlab.report.html import _cell, _data_uri, _ordered_generators, _run_meta
 from genlab.store import RunInfo, Store
 from genlab.tracks.longvideo import LongVideoTrack
 
-PANELS = (("on_track", "on track (share of frames)"), ("identity_ok", "identity consistent"),
-          ("position_error_px", "position error (px)"))
+PANELS = (("on_track", "on track (share of frames)"), ("count_ok", "count consistent"),
+          ("identity_ok", "identity consistent"), ("position_error_px", "position error (px)"))
 POINTS = 60  # points per drift curve: windows of duration / 60
 
 

@@ -229,7 +229,7 @@ def drift_chart(curves: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]
     names = [g for g in curves if curves[g]]
     if not names:
         return None
-    fig = Figure(figsize=(9.0, 2.6))
+    fig = Figure(figsize=(3.0 * len(panels), 2.6))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (series, label) in zip(axes, panels, strict=True):
         for g in names:
