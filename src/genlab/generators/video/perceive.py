@@ -170,10 +170,11 @@ def snap_colinear(scene: MotionScene, motions: list[str], tolerance: float) -> M
 
     A prior, not a measurement: in the ``motion`` world's ``train`` split two bodies
     drifting left and right at heights this close always share one line (the
-    ``collision`` scenario puts them there), and a head-on collision is unstable: a
-    1e-5 offset between the two heights (0.0003 px) tilts its normal, the bodies
+    ``collision`` scenario puts them there), and a head-on collision is unstable: the
+    small height offset that render-and-compare leaves tilts its normal, the bodies
     scatter off the line within seconds and out of the (ceilingless) view, where the
-    real pair keeps bouncing on its line for ever (``bench/bench_perception.py``)."""
+    real pair keeps bouncing on its line for ever (``bench/bench_perception.py``
+    measures both ways)."""
     bodies = list(scene.bodies)
     ys = np.array([b.y for b in bodies])
     for i, j in itertools.combinations(range(len(bodies)), 2):
