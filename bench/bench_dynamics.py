@@ -20,9 +20,14 @@ import numpy as np
 import torch
 
 from genlab import catalog
-from genlab.generators.video.objects import EVENT, ObjectsConfig, Transitions
+from genlab.generators.video.objects import (
+    EVENT,
+    ObjectsConfig,
+    Transitions,
+    learned_trajectory,
+)
 from genlab.worlds.motion import splits
-from genlab.worlds.motion.physics import simulate
+from genlab.worlds.motion.physics import State, simulate
 
 FPS, SIZE = 30, 32
 
@@ -59,23 +64,10 @@ def _rollouts(net: torch.nn.Module, scenes: int) -> None:
         errs, seen, truth_seen = [], [], []
         for item in splits.sample(scenario, "dev", scenes, seed=7):
             truth = simulate(item.scene, n, FPS)
-            p = torch.from_numpy(truth.pos[0]).float()[None]
-            v = torch.from_numpy(truth.vel[0]).float()[None]
-            r = torch.tensor([[b.radius for b in item.scene.bodies]], dtype=torch.float32)
-            mask = torch.ones(r.shape, dtype=torch.bool)
-            g = torch.tensor([item.scene.physics.gravity], dtype=torch.float32)
-            path = [p[0].numpy()]
-            with torch.inference_mode():
-                for _ in range(n - 1):
-                    p, v = net(p, v, r, mask, g)
-                    path.append(p[0].numpy())
-            out = np.array(path)
-            errs.append([float(np.linalg.norm(out[t] - truth.pos[t], axis=-1).mean()) * SIZE
-                         for t in (FPS, 3 * FPS, 10 * FPS)])
-            rad = r[0].numpy()
-            x, y = out[-1, :, 0], out[-1, :, 1]
-            seen.append(int(((x + rad > 0) & (x - rad < 1) & (y + rad > 0)
-                             & (y - rad < 1)).sum()))
+            learned = learned_trajectory(net, item.scene, State.initial(item.scene), n)
+            errs.append([float(np.linalg.norm(learned.pos[t] - truth.pos[t], axis=-1).mean())
+                         * SIZE for t in (FPS, 3 * FPS, 10 * FPS)])
+            seen.append(int(learned.visible()[-1].sum()))
             truth_seen.append(int(truth.visible()[-1].sum()))
         e = np.median(np.array(errs), axis=0)
         print(f"| {scenario} | {e[0]:.2f} | {e[1]:.2f} | {e[2]:.2f} | "
@@ -89,7 +81,7 @@ def main() -> None:
     args = parser.parse_args()
     generator = catalog.VIDEO_GENERATORS.get("video-objects", progress=False)
     net = generator.net  # type: ignore[attr-defined]
-    torch.set_num_threads(1)
+    torch.set_num_threads(1)  # the one-step batch too (the rollouts set it themselves)
     _one_step(net, net.config)
     _rollouts(net, args.scenes)
 

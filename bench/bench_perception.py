@@ -34,7 +34,9 @@ import numpy as np
 from genlab.contracts import VideoRequest
 from genlab.generators.video.grounded import PhysicsVideo
 from genlab.generators.video.perceive import COLINEAR_PX, Perceived, perceive
-from genlab.judges.tracking import track
+from genlab.judges.detect import BLOB, detect_batch
+from genlab.judges.tracking import judgeable, track
+from genlab.tracks import longvideo
 from genlab.worlds.motion import splits
 from genlab.worlds.motion.frames import render_frames
 from genlab.worlds.motion.physics import simulate
@@ -118,11 +120,8 @@ def _horizon(items: list[splits.MotionItem], seconds: float) -> None:
 def _long() -> None:
     """Part 3: the ``longvideo`` track's 10-minute scenes rolled out by ``video-physics``:
     why its counts fail in the last minute though it never loses a body."""
-    from genlab.judges.detect import BLOB, detect_batch
-    from genlab.judges.tracking import judgeable
-    from genlab.tracks.longvideo import LongVideoConfig, items
-
-    chosen = [i for i in items(LongVideoConfig.default()) if i.label == "10min"]
+    chosen = [i for i in longvideo.items(longvideo.LongVideoConfig.default())
+              if i.label == "10min"]
     print("## `video-physics` on the track's 10-minute scenes: the last minute\n")
     print("| scene | count_ok | colour_ok | judgeable (truth) | frames with a blob (generated) "
           "| fewer objects than the truth shows |")

@@ -65,7 +65,7 @@ class ObjectsConfig:
 
     Attributes:
         fps: the frame rate it steps at (it continues videos at this one only).
-        width: hidden units of the node and the edge networks (two layers each).
+        width: hidden units of the wall and the pair networks (two layers each).
         reach: how near (image fractions) a wall or another body must be to be seen.
         noise: standard deviation of the noise on input positions (image fractions;
             velocities get ``noise * fps``).
@@ -230,7 +230,7 @@ class Dynamics(nn.Module):
 
 @dataclass(frozen=True)
 class Transitions:
-    """One-frame transitions of the ``train`` split's exact states, padded to
+    """One-frame transitions of a split's exact states (``train`` to learn from), padded to
     :data:`MAX_BODIES` bodies: ``pos``, ``vel``, ``next_pos``, ``next_vel``
     ``(T, N, 2)``, ``radius``, ``mask`` ``(T, N)``, ``gravity`` ``(T,)``, ``event``
     ``(T,) bool`` (a velocity changed beyond free flight)."""
@@ -367,35 +367,41 @@ def load(folder: Path) -> tuple[Dynamics, dict[str, Any]]:
 # ------------------------------------------------------------------ sampling
 
 
+@torch.inference_mode()
+def learned_trajectory(net: Dynamics, scene: MotionScene, state: State, frames: int
+                       ) -> Trajectory:
+    """``frames`` frames of ``scene``'s bodies from ``state``, stepped by ``net`` (the
+    learned counterpart of :func:`~genlab.worlds.motion.physics.simulate`)."""
+    check_int("frames", frames)
+    pos = np.empty((frames, len(scene.bodies), 2))
+    vel = np.empty_like(pos)
+    radius = torch.tensor([[b.radius for b in scene.bodies]], dtype=torch.float32)
+    mask = torch.ones(radius.shape, dtype=torch.bool)
+    gravity = torch.tensor([scene.physics.gravity], dtype=torch.float32)
+    p = torch.from_numpy(state.pos).float()[None]
+    v = torch.from_numpy(state.vel).float()[None]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a handful of bodies: one thread, no hand-offs
+    try:
+        for k in range(frames):
+            pos[k], vel[k] = p[0].numpy(), v[0].numpy()
+            p, v = net(p, v, radius, mask, gravity)
+    finally:
+        torch.set_num_threads(threads)
+    per = SIM_HZ // net.config.fps
+    end = State(state.step + frames * per, p[0].double().numpy(), v[0].double().numpy())
+    return Trajectory(scene, net.config.fps, state.step // per, pos, vel, end)
+
+
 class _ObjectsRollout:
     """The bodies' state, stepped by the network and drawn by the ``shapes`` renderer."""
 
     def __init__(self, net: Dynamics, scene: MotionScene, state: State, size: int) -> None:
         self.net, self.scene, self.size, self._state = net, scene, size, state
-        self._radius = torch.tensor([[b.radius for b in scene.bodies]], dtype=torch.float32)
-        self._mask = torch.ones(self._radius.shape, dtype=torch.bool)
-        self._gravity = torch.tensor([scene.physics.gravity], dtype=torch.float32)
 
-    @torch.inference_mode()
     def next(self, n: int) -> np.ndarray:
-        check_int("frames", n)
-        pos = np.empty((n, len(self.scene.bodies), 2))
-        vel = np.empty_like(pos)
-        p = torch.from_numpy(self._state.pos).float()[None]
-        v = torch.from_numpy(self._state.vel).float()[None]
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # a handful of bodies: one thread, no hand-offs
-        try:
-            for k in range(n):
-                pos[k], vel[k] = p[0].numpy(), v[0].numpy()
-                p, v = self.net(p, v, self._radius, self._mask, self._gravity)
-        finally:
-            torch.set_num_threads(threads)
-        per = SIM_HZ // self.net.config.fps
-        end = State(self._state.step + n * per, p[0].double().numpy(), v[0].double().numpy())
-        traj = Trajectory(self.scene, self.net.config.fps, self._state.step // per, pos, vel,
-                          end)
-        self._state = end
+        traj = learned_trajectory(self.net, self.scene, self._state, n)
+        self._state = traj.end
         return render_frames(traj, self.size)
 
     def state(self) -> dict[str, np.ndarray]:
@@ -423,13 +429,11 @@ class VideoObjectsGenerator:
         seen = perceive(request, refine=self.refine)
         if seen.scene is None:
             return FrozenRollout(request.context[-1].copy())
-        if resume is not None:
-            return _ObjectsRollout(self.net, seen.scene, saved_state(resume, seen.found),
-                                   request.size)
-        rollout = _ObjectsRollout(self.net, seen.scene, State.initial(seen.scene),
-                                  request.size)
-        rollout.next(len(request.context))  # the model's own steps through the context
-        return rollout
+        # from the perceived start, the model's own steps through the context
+        state = learned_trajectory(self.net, seen.scene, State.initial(seen.scene),
+                                   len(request.context)).end if resume is None \
+            else saved_state(resume, seen.found)
+        return _ObjectsRollout(self.net, seen.scene, state, request.size)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "config_key": self.config.key(),

@@ -50,14 +50,10 @@ class Perceived:
         scene: the bodies found (positions and velocities at t = 0)
             under the prompt's physics; ``None`` when no body was found.
         expected: how many bodies the prompt names.
-        residual_px: the largest RMS misfit of a body's detected track to free motion
-            (px): the detector's scatter (~0.03 px), or more where a body bounced
-            during the context.
     """
 
     scene: MotionScene | None
     expected: int
-    residual_px: float
 
     @property
     def found(self) -> int:
@@ -92,20 +88,19 @@ _ON_FLOOR = frozenset({"resting", "sliding left", "sliding right"})
 
 
 def _fit(times: np.ndarray, pos: np.ndarray, accel: np.ndarray, fixed: tuple[bool, bool]
-         ) -> tuple[np.ndarray, np.ndarray, float]:
+         ) -> tuple[np.ndarray, np.ndarray]:
     """Position and velocity at t = 0 of the track ``pos`` ``(frames, 2)`` seen at
     ``times``, under a known constant ``accel``, by least squares per axis (an axis in
-    ``fixed`` has no starting velocity), and the RMS residual (image fractions)."""
+    ``fixed`` has no starting velocity)."""
     target = pos - 0.5 * accel[None, :] * times[:, None] ** 2
-    p0, v0, residual = np.zeros(2), np.zeros(2), np.zeros_like(target)
+    p0, v0 = np.zeros(2), np.zeros(2)
     for axis in range(2):
         if fixed[axis] or len(times) == 1:
             p0[axis] = target[:, axis].mean()
         else:
             design = np.stack([np.ones_like(times), times], axis=1)
             (p0[axis], v0[axis]), *_ = np.linalg.lstsq(design, target[:, axis], rcond=None)
-        residual[:, axis] = target[:, axis] - p0[axis] - v0[axis] * times
-    return p0, v0, float(np.sqrt((residual ** 2).mean()))
+    return p0, v0
 
 
 def perceive(request: VideoRequest, *, refine: bool = True,
@@ -128,7 +123,6 @@ def perceive(request: VideoRequest, *, refine: bool = True,
     detections = detect_batch(context)
     candidates: list[list[Body]] = []
     motions: list[str] = []
-    worst = 0.0
     for group in spec.groups:
         points = [np.array([[o.cx, o.cy, o.box.x1 - o.box.x0] for o in d.objects
                             if (o.colour, o.shape) == (group.colour, group.shape)]
@@ -136,24 +130,23 @@ def perceive(request: VideoRequest, *, refine: bool = True,
         if not any(len(p) for p in points):
             continue
         frames, tracked = _tracks(points)
+        fixed = _FIXED_VELOCITY[group.motion]
+        template = Body(group.shape, group.colour, 0.5, 0.5, 0.1)
+        floor = group.motion in _ON_FLOOR
         for b in range(tracked.shape[1]):
-            fixed = _FIXED_VELOCITY[group.motion]
-            p, v, residual = _fit(times[frames], tracked[:, b, :2], accel, fixed)
-            worst = max(worst, residual * size)
             # a body that met a wall or another body during the context is not in free
             # motion there: its first two frames are the other candidate
-            starts = [(p, v)] + ([_fit(times[frames[:2]], tracked[:2, b, :2], accel,
-                                       fixed)[:2]] if len(frames) > 2 else [])
+            starts = [_fit(times[frames], tracked[:, b, :2], accel, fixed)]
+            if len(frames) > 2:
+                starts.append(_fit(times[frames[:2]], tracked[:2, b, :2], accel, fixed))
             body_size = float(tracked[:, b, 2].mean())
-            template = Body(group.shape, group.colour, 0.5, 0.5, 0.1)
-            floor = group.motion in _ON_FLOOR
             candidates.append([_body(template, {"x": p[0], **({} if floor else {"y": p[1]}),
                                                 "vx": v[0], "vy": v[1], "size": body_size})
                                for p, v in starts])
             motions.append(group.motion)
     expected = sum(g.count for g in spec.groups)
     if not candidates:
-        return Perceived(None, expected, 0.0)
+        return Perceived(None, expected)
     scene = MotionScene(spec.background, tuple(c[0] for c in candidates),
                         Physics(gravity=gravity))
     scene = _best_starts(scene, candidates, context, request.fps)
@@ -161,7 +154,7 @@ def perceive(request: VideoRequest, *, refine: bool = True,
         scene = render_and_compare(scene, motions, context, request.fps)
     if colinear_px > 0:
         scene = snap_colinear(scene, motions, colinear_px / size)
-    return Perceived(scene, expected, worst)
+    return Perceived(scene, expected)
 
 
 def snap_colinear(scene: MotionScene, motions: list[str], tolerance: float) -> MotionScene:
@@ -186,10 +179,16 @@ def snap_colinear(scene: MotionScene, motions: list[str], tolerance: float) -> M
     return dataclasses.replace(scene, bodies=tuple(bodies))
 
 
+def _residual(scene: MotionScene, context: np.ndarray, fps: int) -> np.ndarray:
+    """Pixel differences between ``scene``'s simulated, rendered first frames and
+    ``context``, flattened."""
+    frames = render_frames(simulate(scene, len(context), fps), context.shape[1])
+    return (frames.astype(np.float64) - context).ravel()
+
+
 def _misfit(scene: MotionScene, context: np.ndarray, fps: int) -> float:
     """Sum of squared pixel differences between ``scene``'s first frames and ``context``."""
-    frames = render_frames(simulate(scene, len(context), fps), context.shape[1])
-    return float(((frames.astype(np.float64) - context) ** 2).sum())
+    return float((_residual(scene, context, fps) ** 2).sum())
 
 
 def _best_starts(scene: MotionScene, candidates: list[list[Body]], context: np.ndarray,
@@ -245,9 +244,6 @@ def render_and_compare(scene: MotionScene, motions: list[str], context: np.ndarr
     scale = [np.array([span if n in ("vx", "vy") else 1.0 for n in f]) for f in fields]
     start = np.concatenate([np.array([getattr(b, n) for n in f]) * c
                             for b, f, c in zip(scene.bodies, fields, scale, strict=True)])
-    target = context.astype(np.float64)
-    size = context.shape[1]
-
     def build(theta: np.ndarray) -> MotionScene:
         bodies, i = [], 0
         for b, f, c in zip(scene.bodies, fields, scale, strict=True):
@@ -255,13 +251,10 @@ def render_and_compare(scene: MotionScene, motions: list[str], context: np.ndarr
             i += len(f)
         return MotionScene(scene.background, tuple(bodies), scene.physics)
 
-    def residual(theta: np.ndarray) -> np.ndarray:
-        frames = render_frames(simulate(build(theta), k, fps), size)
-        return (frames.astype(np.float64) - target).ravel()
-
     # differences over 0.1 px steps see through the uint8 renders' steps; the tolerances
     # let it follow the long valley where a start and a velocity trade off
-    fit = least_squares(residual, start, diff_step=3e-3, xtol=1e-12, ftol=1e-12, gtol=1e-12,
+    fit = least_squares(lambda theta: _residual(build(theta), context, fps), start,
+                        diff_step=3e-3, xtol=1e-12, ftol=1e-12, gtol=1e-12,
                         max_nfev=max_renders)
-    best = fit.x if fit.cost <= 0.5 * float((residual(start) ** 2).sum()) else start
+    best = fit.x if fit.cost <= 0.5 * _misfit(build(start), context, fps) else start
     return build(best)
