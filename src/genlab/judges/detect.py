@@ -135,7 +135,7 @@ def _detect_chunk(images: np.ndarray) -> list[Detections]:
     for j, k in enumerate(keep):
         x0, y0, x1, y1, cx, cy = (float(v) for v in boxes[j])
         per_image[comps.image[k]].append(DetectedObject(
-            str(shapes[j]), str(colours[j]), _safe_box(x0, y0, x1, y1), cx, cy,
+            str(shapes[j]), str(colours[j]), safe_box(x0, y0, x1, y1), cx, cy,
             float(comps.area[k])))
     return [Detections(_BACKGROUND_NAMES[bgs.name_index[i]], tuple(objs))
             for i, objs in enumerate(per_image)]
@@ -170,7 +170,7 @@ def _boxes(comps: Components, keep: np.ndarray, shape_index: np.ndarray,
     return out / np.array([w, h, w, h, w, h], np.float64)
 
 
-def _safe_box(x0: float, y0: float, x1: float, y1: float) -> Box:
+def safe_box(x0: float, y0: float, x1: float, y1: float) -> Box:
     """A valid Box however odd the estimate: clipped to the image, never empty."""
     eps = 1e-6
     x0, x1 = min(max(x0, 0.0), 1.0 - eps), min(max(x1, 0.0), 1.0)

@@ -1,16 +1,19 @@
 """Judge ``tracking``: a video of the ``motion`` world against the simulator's truth.
 
 Every frame is parsed exactly as a ``shapes`` image is (:func:`genlab.judges.detect.
-detect_batch`: colour, shape and box of each object), then compared with the
-reference rollout (the simulator's states for the same initial scene, frame rate and
-length, :class:`genlab.worlds.motion.physics.Trajectory`):
+detect_batch`: colour, shape and box of each object), and every blob (bodies that
+touch or overlap, one connected component to the detector) that two or three of the
+scene's bodies explain pixel for pixel is parted into them
+(:func:`genlab.judges.parting.part_blobs`, judge 1.2). Each frame is then compared with
+the reference rollout (the simulator's states for the same initial scene, frame rate
+and length, :class:`genlab.worlds.motion.physics.Trajectory`):
 
 - ``count_ok``: for every kind (colour x shape) the frame shows as many objects as the
   reference has bodies of that kind in view (this and the next two are nan on frames
   the exact parse cannot judge even for the simulator's own render: a body partly out
-  of view, or two bodies closer than 2 pixels, as discs or boxes, :func:`judgeable`);
+  of view, or more than three bodies touching in one group, :func:`judgeable`);
 - ``colour_ok``: every object in the frame is a kind of the scene (no colour drift,
-  no unknown colour, no merged blob);
+  no unknown colour, no blob left unparted);
 - ``position_error_px``: the mean distance, in pixels, between each reference body in
   view and the object matched to it (Hungarian matching on distance within a kind,
   Kuhn, 1955, at any distance; a body with no object of its kind left is counted by
@@ -20,9 +23,11 @@ length, :class:`genlab.worlds.motion.physics.Trajectory`):
   object missing from a frame keeps its track, and the nearest unclaimed object of its
   kind takes it up again). A frame is identity-consistent when every track is matched
   to the same reference body as when the track began. Tracks begin afresh after every
-  frame that cannot be judged: two bodies of one kind that touch, or leave and come
-  back, are indistinguishable to any pixel parser at this size, so which is which
-  across such a frame is not scored (it is ambiguous, not wrong);
+  frame that cannot be judged, and a kind's tracks after every frame where two bodies
+  of that kind touch, in the reference or in the video: two bodies of one kind that
+  meet (equal discs that bounce apart make the pixels of discs that pass through each
+  other) or that leave and come back are indistinguishable to a pixel parser, so which
+  is which across such a frame is not scored (it is ambiguous, not wrong);
 - ``flicker``: the mean absolute change, in [0, 1], between consecutive frames over
   the pixels that are background in both reference frames (0 for a still background).
 
@@ -33,19 +38,27 @@ perfectly.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse.csgraph import connected_components
 
 from genlab.contracts import check_images
 from genlab.errors import InputError
-from genlab.judges.detect import DetectedObject, detect_batch
+from genlab.judges.detect import BLOB, UNKNOWN, DetectedObject, Detections, detect_batch
+from genlab.judges.parting import MAX_PARTS, Part, Parting, part_blobs
 from genlab.worlds.motion.frames import render_frames
 from genlab.worlds.motion.physics import Trajectory
+from genlab.worlds.motion.spec import Body
 from genlab.worlds.shapes import vocab
 
-NAME, VERSION = "tracking", "1.1"  # 1.1: box gaps in judgeable(), ungated position error
+NAME, VERSION = "tracking", "1.2"
+# 1.1: box gaps in judgeable(), ungated position error
+# 1.2: blobs parted into the scene's bodies (parting.py); touching bodies are judged,
+#      and identities of a kind re-anchor after two bodies of that kind touch
 GATE = 0.25  # the farthest (image fraction) a match may be to anchor or keep an identity
 SERIES = ("count_ok", "colour_ok", "identity_ok", "position_error_px", "flicker")
 
@@ -147,12 +160,18 @@ def track(frames: np.ndarray, reference: Trajectory) -> TrackingResult:
     tracks = {k: _Tracks() for k in set(kinds)}
     n = len(frames)
     judged = judgeable(reference, size)
+    touch = touching(reference, size)
     count_ok, colour_ok, identity_ok = (np.full(n, np.nan) for _ in range(3))
     error = np.full(n, np.nan)
-    for t, det in enumerate(detect_batch(frames)):
+    mixed: set[tuple[str, str]] = set()  # kinds whose bodies touched in the last frame
+    for t, det in enumerate(parse(frames, bodies)):
         if t and not judged[t - 1]:  # identities re-anchor after an ambiguous frame
             tracks = {k: _Tracks() for k in tracks}
+        for k in mixed:  # and a kind's after two of its bodies touched (see docstring)
+            tracks[k] = _Tracks()
         objs = list(det.objects)
+        mixed = {kinds[i] for i, j in np.argwhere(touch[t]) if kinds[i] == kinds[j]}
+        mixed |= _touching_kinds(objs, size)
         colour = all(_kind(o) in tracks for o in objs)
         count = all(sum(_kind(o) == k for o in objs)
                     == sum(kinds[b] == k and visible[t, b] for b in range(len(bodies)))
@@ -179,19 +198,69 @@ def track(frames: np.ndarray, reference: Trajectory) -> TrackingResult:
                           _flicker(frames, reference))
 
 
+def _touching_kinds(objs: Sequence[DetectedObject], size: int, gap_px: float = 2.0
+                    ) -> set[tuple[str, str]]:
+    """Kinds of which two objects in a frame are closer than ``gap_px`` pixels (as
+    :func:`touching` measures bodies: discs for two circles, boxes otherwise)."""
+    out = set()
+    for a, b in itertools.combinations(objs, 2):
+        if _kind(a) != _kind(b) or a.shape == BLOB:
+            continue
+        half = (a.box.x1 - a.box.x0 + b.box.x1 - b.box.x0) / 2
+        dx, dy = a.cx - b.cx, a.cy - b.cy
+        d = np.hypot(dx, dy) if a.shape == "circle" else max(abs(dx), abs(dy))
+        if d - half < gap_px / size:
+            out.add(_kind(a))
+    return out
+
+
+def parse(frames: np.ndarray, bodies: Sequence[Body]) -> list[Detections]:
+    """Each frame's detections, with blobs parted into the scene's bodies (each frame's
+    partings are the next frame's first guesses; a frame the same as the one before,
+    as in a frozen video, is parted once)."""
+    parts = [Part(b.shape, b.colour, b.size) for b in bodies]
+    out: list[Detections] = []
+    last: tuple[bytes, Detections] | None = None
+    hints: tuple[Parting, ...] = ()
+    for frame, det in zip(frames, detect_batch(frames), strict=True):
+        if any(o.shape == BLOB or o.colour == UNKNOWN for o in det.objects):
+            key = frame.tobytes()
+            if last is None or last[0] != key:
+                parted, hints = part_blobs(frame, det, parts, hints=hints)
+                last = key, parted
+            det = last[1]
+        else:
+            hints = ()
+        out.append(det)
+    return out
+
+
 def judgeable(reference: Trajectory, size: int, gap_px: float = 2.0) -> np.ndarray:
     """``(frames,) bool``: frames whose exact parse is defined: every body in view lies
-    wholly inside it and no two are closer than ``gap_px`` pixels (touching shapes are
-    one connected blob to any pixel parser, and a clipped shape is no shape). Two
-    circles are as close as their discs; any other pair as their boxes (bodies
-    collide as discs, so two squares meeting corner to corner overlap on screen
-    while their discs are apart)."""
+    wholly inside it (a clipped shape is no shape), and no group of more than
+    :data:`~genlab.judges.parting.MAX_PARTS` bodies touches (:func:`touching`: one
+    connected blob to a pixel parser, which :func:`~genlab.judges.parting.part_blobs`
+    parts into at most that many)."""
     bodies = reference.scene.bodies
     r = np.array([b.radius for b in bodies])
     x, y = reference.pos[..., 0], reference.pos[..., 1]
     inside = (x - r >= 0) & (x + r <= 1) & (y - r >= 0) & (y + r <= 1)
+    ok = (inside | ~reference.visible()).all(axis=1)
+    touch = touching(reference, size, gap_px)
+    for t in np.flatnonzero(touch.any(axis=2).sum(axis=1) > MAX_PARTS):
+        groups = connected_components(touch[t], directed=False)[1]
+        ok[t] &= np.bincount(groups).max() <= MAX_PARTS
+    return ok
+
+
+def touching(reference: Trajectory, size: int, gap_px: float = 2.0) -> np.ndarray:
+    """``(frames, n, n) bool``: pairs of bodies in view closer than ``gap_px`` pixels
+    (judge 1.1 left every frame with such a pair unjudged). Two circles are as close as
+    their discs; any other pair as their boxes (bodies collide as discs, so two squares
+    meeting corner to corner overlap on screen while their discs are apart)."""
+    bodies = reference.scene.bodies
+    r = np.array([b.radius for b in bodies])
     visible = reference.visible()
-    ok = (inside | ~visible).all(axis=1)
     delta = reference.pos[:, :, None] - reference.pos[:, None, :]          # (T, n, n, 2)
     circles = np.array([b.shape == "circle" for b in bodies])
     both_round = circles[:, None] & circles[None, :]
@@ -199,7 +268,7 @@ def judgeable(reference: Trajectory, size: int, gap_px: float = 2.0) -> np.ndarr
     gap = d - r[:, None] - r[None, :]
     both = visible[:, :, None] & visible[:, None, :]
     np.einsum("tii->ti", both)[:] = False  # a body and itself
-    return ok & ~((gap < gap_px / size) & both).any(axis=(1, 2))
+    return (gap < gap_px / size) & both
 
 
 def _flicker(frames: np.ndarray, reference: Trajectory) -> np.ndarray:

@@ -54,8 +54,8 @@ def per_second(result: TrackingResult) -> dict[str, Any]:
             "sum": np.round(np.bincount(seconds[finite], weights=values[finite],
                                         minlength=bins), 6).tolist(),
             "n": np.bincount(seconds[finite], minlength=bins).tolist()}
-    # the share of frames the exact parse can judge (a body wholly in view, no two
-    # touching): the denominator behind every *_ok score
+    # the share of frames the exact parse can judge (every body wholly in view, no
+    # group of more than three touching): the denominator behind every *_ok score
     out["judgeable"] = {"sum": out["count_ok"]["n"], "n": out["frames"]}
     return out
 
