@@ -133,9 +133,10 @@ def _long() -> None:
         truth = simulate(item.scene, n, FPS)
         frames = render_frames(truth, SIZE)
         request = VideoRequest(item.prompt, 0, FPS, frames[:K])
-        out = np.concatenate([frames[:K], PhysicsVideo().start(request).next(n - K)])
+        rollout = PhysicsVideo().start(request)
+        out = np.concatenate([frames[:K], rollout.next(n - K)])
         # video-physics' own state: its perceived scene, simulated (what it renders)
-        mine = simulate(perceive(request).scene, n, FPS)
+        mine = simulate(rollout.scene, n, FPS)
         result = track(out, truth)
         last = slice(-60 * FPS, None)
         found = parse(out[last], truth.scene.bodies)  # as the judge reads them

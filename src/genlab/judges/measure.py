@@ -60,8 +60,8 @@ _RING = _STRUCT.copy()  # the 3x3 in-plane footprint for the one-pixel ring
 # keeps the estimate its best shape explains better.
 CHROMA_WEIGHT = 0.3
 LUMA_RETRY = 0.02
-_YCBCR = np.array([[0.299, 0.587, 0.114], [-0.1687, -0.3313, 0.5], [0.5, -0.4187, -0.0813]])
-_METRICS = tuple((_YCBCR.T @ np.diag([1.0, c, c]) @ _YCBCR).astype(np.float32)
+YCBCR = np.array([[0.299, 0.587, 0.114], [-0.1687, -0.3313, 0.5], [0.5, -0.4187, -0.0813]])
+_METRICS = tuple((YCBCR.T @ np.diag([1.0, c, c]) @ YCBCR).astype(np.float32)
                  for c in (CHROMA_WEIGHT, 0.0))
 
 _PALETTE = np.array(list(vocab.COLOURS.values()), np.float64)  # (6, 3)
@@ -80,6 +80,14 @@ def chroma(rgb: np.ndarray) -> np.ndarray:
 
 
 PALETTE_CHROMA = chroma(_PALETTE)  # (6, 2)
+
+
+def palette_cosines(diff: np.ndarray) -> np.ndarray:
+    """``(m, 6)`` cosine between the hue of each of ``diff`` ``(m, 3)`` (a colour minus
+    an achromatic background) and each palette colour's."""
+    ch = chroma(diff)
+    return (ch @ PALETTE_CHROMA.T) / (
+        np.linalg.norm(ch, axis=1, keepdims=True) * np.linalg.norm(PALETTE_CHROMA, axis=1) + 1e-9)
 
 
 @dataclass(frozen=True)
@@ -156,9 +164,7 @@ def _colours(diff: np.ndarray, dist: np.ndarray, lab: np.ndarray, peak: np.ndarr
     cnt = np.maximum(np.bincount(lc, minlength=k), 1)
     sums = np.stack([np.bincount(lc, diff[core, c], minlength=k) for c in range(3)], 1)
     mean = sums.astype(np.float64) / cnt[:, None]  # mean core colour minus background, (k, 3)
-    ch = chroma(mean)
-    cos = (ch @ PALETTE_CHROMA.T) / (
-        np.linalg.norm(ch, axis=1, keepdims=True) * np.linalg.norm(PALETTE_CHROMA, axis=1) + 1e-9)
+    cos = palette_cosines(mean)
     idx = cos.argmax(1)
     want = _PALETTE[idx] - bg  # what a fully covered pixel of that colour would show
     t = (mean * want).sum(1) / np.maximum((want * want).sum(1), 1e-9)  # core coverage

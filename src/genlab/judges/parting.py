@@ -44,7 +44,8 @@ from scipy.optimize import least_squares
 from genlab.contracts import check_image
 from genlab.errors import InputError
 from genlab.judges.detect import BLOB, UNKNOWN, DetectedObject, Detections, safe_box
-from genlab.judges.measure import _YCBCR, CHROMA_WEIGHT, PALETTE_CHROMA, chroma
+from genlab.judges.measure import CHROMA_WEIGHT, YCBCR, palette_cosines
+from genlab.judges.templates import SIDE_PER_SQRT_AREA
 from genlab.worlds.shapes import vocab
 from genlab.worlds.shapes.arrays import (
     BACKGROUND_CODE,
@@ -72,8 +73,7 @@ MAX_BLUR_PX = 1.0    # the most Gaussian blur (sigma, px) a fit may put on its r
 # Residuals are measured in YCbCr with chroma down-weighted, as the detector measures
 # coverage (:data:`genlab.judges.measure.CHROMA_WEIGHT`): JPEG halves chroma's
 # resolution and quantises it coarsely, and keeps luma sharp.
-_METRIC = (_YCBCR.T @ np.diag([1.0, np.sqrt(CHROMA_WEIGHT), np.sqrt(CHROMA_WEIGHT)]))
-_AREA_PER_SIDE2 = {"circle": np.pi / 4, "square": 1.0, "triangle": 0.5}
+_METRIC = (YCBCR.T @ np.diag([1.0, np.sqrt(CHROMA_WEIGHT), np.sqrt(CHROMA_WEIGHT)]))
 _COLOURS = list(vocab.COLOURS)
 _RGB = np.array(list(vocab.COLOURS.values()), np.float64)
 
@@ -87,7 +87,7 @@ class Part:
     size: float  # box side, image fraction
 
     def area_px(self, image_size: int) -> float:
-        return _AREA_PER_SIDE2[self.shape] * (self.size * image_size) ** 2
+        return (self.size * image_size / SIDE_PER_SQRT_AREA[self.shape]) ** 2
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,10 @@ class Parting:
     error: float
     objects: tuple[DetectedObject, ...]
     parts: tuple[Part, ...]
-    centres_px: tuple[tuple[float, float], ...]  # the parts' centres, in pixels
+
+    def centres_px(self, size: int) -> np.ndarray:
+        """``(n, 2)`` the parts' centres in pixels of a ``size`` px image."""
+        return np.array([[o.cx, o.cy] for o in self.objects]) * size
 
 
 def part_blobs(image: np.ndarray, detections: Detections, parts: Sequence[Part],
@@ -188,7 +191,7 @@ def _look(win: _Window, bg: np.ndarray) -> _Blob | None:
         return None
     ys, xs = np.nonzero(win.mask)
     xy = np.stack([xs + win.x0 + 0.5, ys + win.y0 + 0.5], 1)
-    colour = _nearest_colour(diff)
+    colour = palette_cosines(diff).argmax(1)  # each pixel's nearest hue
     # a colour is present where pixels show it pure (fully covered): where two colours
     # meet, anti-aliasing mixes them into a third hue (yellow and purple make red)
     pure = np.linalg.norm(win.pixels - _RGB[colour], axis=1) < FOREGROUND
@@ -214,7 +217,7 @@ def _explain(image: np.ndarray, blob: DetectedObject, others: Sequence[DetectedO
     for hint in hints:
         if hint.parts in fits and all(win.x0 <= o.cx * size <= win.x1 and
                                       win.y0 <= o.cy * size <= win.y1 for o in hint.objects):
-            found = fits[hint.parts].solve(np.array(hint.centres_px), False)
+            found = fits[hint.parts].solve(hint.centres_px(size), False)
             if best is None or found.error < best.error:
                 best = found
             if best.error <= EXACT:
@@ -225,10 +228,10 @@ def _explain(image: np.ndarray, blob: DetectedObject, others: Sequence[DetectedO
         (fit, start) for fit in fits.values()
         for start in _starts(fit.chosen, seen.xy, seen.colour, clusters))),
         key=lambda t: t[:2])
-    sharp: list[tuple[float, _Fit, np.ndarray]] = []
+    sharp: list[tuple[Parting, _Fit]] = []
     for _, _, fit, start in tries[:MAX_TRIES]:
         found = fit.solve(start, False)
-        sharp.append((found.error, fit, np.array(found.centres_px)))
+        sharp.append((found, fit))
         if best is None or found.error < best.error:
             best = found
         if best.error <= EXACT:
@@ -236,19 +239,11 @@ def _explain(image: np.ndarray, blob: DetectedObject, others: Sequence[DetectedO
     if best is None or best.error <= TOLERANCE or best.error > BLUR_WORTH:
         return best  # fits, or so far off that no blur would make it fit
     # none fits sharp: the closest sets again, under a fitted blur, from where they ended
-    for _, fit, start in sorted(sharp, key=lambda t: t[0])[:BLUR_TRIES]:
-        found = fit.solve(start, True)
+    for ended, fit in sorted(sharp, key=lambda t: t[0].error)[:BLUR_TRIES]:
+        found = fit.solve(ended.centres_px(size), True)
         if found.error < best.error:
             best = found
     return best
-
-
-def _nearest_colour(diff: np.ndarray) -> np.ndarray:
-    """Index into vocab.COLOURS of the hue nearest each pixel's (colour - background)."""
-    ch = chroma(diff)
-    cos = ch @ PALETTE_CHROMA.T / (np.linalg.norm(ch, axis=1, keepdims=True)
-                                   * np.linalg.norm(PALETTE_CHROMA, axis=1) + 1e-9)
-    return cos.argmax(1)
 
 
 def _candidates(parts: Sequence[Part], n: int, present: frozenset[int], size: int, area: float
@@ -334,8 +329,7 @@ class _Fit:
         # a thousandth of a pixel, or a millionth of the residual, is close enough
         x = least_squares(residual, np.clip(theta, lo, hi), jac=jacobian, bounds=(lo, hi),
                           xtol=1e-4 / size, ftol=1e-6, max_nfev=MAX_FITS).x
-        centres = tuple((float(a), float(b)) for a, b in x[:2 * n].reshape(-1, 2))
-        return Parting(self._error(x, blur), tuple(self._objects(x)), self.chosen, centres)
+        return Parting(self._error(x, blur), tuple(self._objects(x)), self.chosen)
 
     def _error(self, x: np.ndarray, blur: bool) -> float:
         """Each window pixel's squared residual is charged to the nearest part's edge,

@@ -207,9 +207,7 @@ def _touching_kinds(objs: Sequence[DetectedObject], size: int, gap_px: float = 2
         if _kind(a) != _kind(b) or a.shape == BLOB:
             continue
         half = (a.box.x1 - a.box.x0 + b.box.x1 - b.box.x0) / 2
-        dx, dy = a.cx - b.cx, a.cy - b.cy
-        d = np.hypot(dx, dy) if a.shape == "circle" else max(abs(dx), abs(dy))
-        if d - half < gap_px / size:
+        if _gap(np.array([a.cx - b.cx, a.cy - b.cy]), half, a.shape == "circle") < gap_px / size:
             out.add(_kind(a))
     return out
 
@@ -263,12 +261,19 @@ def touching(reference: Trajectory, size: int, gap_px: float = 2.0) -> np.ndarra
     visible = reference.visible()
     delta = reference.pos[:, :, None] - reference.pos[:, None, :]          # (T, n, n, 2)
     circles = np.array([b.shape == "circle" for b in bodies])
-    both_round = circles[:, None] & circles[None, :]
-    d = np.where(both_round, np.linalg.norm(delta, axis=-1), np.abs(delta).max(axis=-1))
-    gap = d - r[:, None] - r[None, :]
+    gap = _gap(delta, r[:, None] + r[None, :], circles[:, None] & circles[None, :])
     both = visible[:, :, None] & visible[:, None, :]
     np.einsum("tii->ti", both)[:] = False  # a body and itself
     return (gap < gap_px / size) & both
+
+
+def _gap(delta: np.ndarray, half_sum: np.ndarray | float, round_: np.ndarray | bool
+         ) -> np.ndarray:
+    """The gap between two bodies whose centres are ``delta`` ``(..., 2)`` apart and
+    whose half-sides sum to ``half_sum``: as discs where both are circles (``round_``),
+    as boxes otherwise."""
+    d = np.where(round_, np.linalg.norm(delta, axis=-1), np.abs(delta).max(axis=-1))
+    return d - half_sum
 
 
 def _flicker(frames: np.ndarray, reference: Trajectory) -> np.ndarray:
