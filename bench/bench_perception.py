@@ -17,8 +17,10 @@ and count consistency, with the co-linear prior on and off.
 Part 3, the long scenes: the ``longvideo`` track's three 10-minute scenes rolled out by
 ``video-physics``, and in their last minute the share of generated frames holding a
 blob the judge cannot part (judge 1.2 parts the touching bodies it can explain) or
-fewer objects than the simulator's view, and count consistency over the frames where
-both the truth and the generated video (by its own state) show every body wholly.
+fewer objects than the simulator's view, count consistency over the frames where
+both the truth and the generated video (by its own state) show every body wholly, and
+object permanence read from pixels alone (judge 1.3's ``permanence_ok``) of the
+generated video's last minute and of the simulator's own video, whole.
 
     python bench/bench_perception.py [--scenes 10] [--seconds 60] [--parts 1 2 3]
 """
@@ -126,8 +128,9 @@ def _long() -> None:
     print("## `video-physics` on the track's 10-minute scenes: the last minute\n")
     print("| scene | count_ok | colour_ok | judgeable (truth) | frames with a blob left unparted "
           "(generated) | fewer objects than the truth shows | count_ok where both videos "
-          "show every body wholly (share of frames) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          "show every body wholly (share of frames) | permanence_ok (share judged) | "
+          "permanence_ok of the truth's own video, all 10 min (share judged) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for item in chosen:
         n = int(item.seconds * FPS) + K
         truth = simulate(item.scene, n, FPS)
@@ -138,7 +141,9 @@ def _long() -> None:
         # video-physics' own state: its perceived scene, simulated (what it renders)
         mine = simulate(rollout.scene, n, FPS)
         result = track(out, truth)
+        own = track(frames, truth).permanence_ok
         last = slice(-60 * FPS, None)
+        kept = result.permanence_ok[last]
         found = parse(out[last], truth.scene.bodies)  # as the judge reads them
         blob = np.mean([any(o.shape == BLOB for o in d.objects) for d in found])
         fewer = np.mean(np.array([len(d.objects) for d in found])
@@ -148,7 +153,9 @@ def _long() -> None:
         print(f"| {item.prompt} | {np.nanmean(result.count_ok[last]):.3f} | "
               f"{np.nanmean(result.colour_ok[last]):.3f} | "
               f"{judgeable(truth, SIZE)[last].mean():.2f} | {blob:.3f} | {fewer:.3f} | "
-              f"{np.nanmean(result.count_ok[last][both]):.3f} ({both.mean():.2f}) |")
+              f"{np.nanmean(result.count_ok[last][both]):.3f} ({both.mean():.2f}) | "
+              f"{np.nanmean(kept):.3f} ({np.isfinite(kept).mean():.2f}) | "
+              f"{np.nanmean(own):.4f} ({np.isfinite(own).mean():.2f}) |")
     print()
 
 

@@ -31,6 +31,7 @@ def _ci(s: dict[str, Any] | None, fmt: str = ".3f") -> str:
 
 COLUMNS = (("on_track_{}", "on track", ".3f"), ("consistency_identity_{}", "identity", ".3f"),
            ("consistency_count_{}", "count", ".3f"), ("consistency_colour_{}", "colour", ".3f"),
+           ("consistency_permanence_{}", "permanence", ".3f"),
            ("position_error_px_{}_start", "px, 1st min", ".2f"),
            ("position_error_px_{}", "px, last min", ".2f"),
            ("position_error_px_{}_id", "px in-dist.", ".2f"),

@@ -120,3 +120,28 @@ def test_a_group_of_more_than_three_touching_bodies_is_not_judged() -> None:
     three = simulate(chain(3), 1, 30)
     result = track(render_frames(three), three)
     assert result.count_ok[0] == 1.0 and result.colour_ok[0] == 1.0
+
+
+def test_a_part_hidden_under_another_object_does_not_count_it_twice(monkeypatch) -> None:
+    # The crowded 10-minute scene of the longvideo track, frames 733-734: at 733 a
+    # square and both circles make one blob; at 734 the small circle has come away.
+    # Starting from 733's parting, a set of three can hide the small circle under its
+    # own detected box (pixels the window leaves out) and fit exactly: judge 1.2
+    # counted it twice. A part must show its own pixels (judge 1.3).
+    def frame_at(pos):
+        bodies = tuple(Body(s, "cyan", x, y, size) for (s, size), (x, y) in zip(
+            (("square", 0.1981), ("square", 0.1981), ("circle", 0.1984), ("circle", 0.1773)),
+            pos, strict=True))
+        return _frame(*bodies), bodies
+    first, bodies = frame_at([(0.5596, 0.4698), (0.6742, 0.7118), (0.8728, 0.8601),
+                              (0.8881, 0.6512)])
+    second, _ = frame_at([(0.5113, 0.4649), (0.6542, 0.722), (0.8369, 0.8958),
+                          (0.9018, 0.6301)])
+    parts = [Part(b.shape, b.colour, b.size) for b in bodies]
+    parted, hints = part_blobs(first, detect(first), parts)
+    assert len(parted.objects) == 4 and len(hints[0].parts) == 3
+    again, _ = part_blobs(second, detect(second), parts, hints=hints)
+    assert _kinds(again) == Counter({("cyan", "square"): 2, ("cyan", "circle"): 2})
+    monkeypatch.setattr("genlab.judges.parting.MIN_SHOWN", 0.0)  # the 1.2 rule
+    twice, _ = part_blobs(second, detect(second), parts, hints=hints)
+    assert len(twice.objects) == 5

@@ -137,13 +137,15 @@ def test_rows_videos_and_scores_are_stored(tmp_path: Path) -> None:
     cats = {r.category for r in card.records}
     for label in SMOKE.labels:
         assert {f"consistency_identity_{label}", f"consistency_count_{label}",
-                f"position_error_px_{label}", f"fps_{label}", f"peak_mem_mb_{label}"} <= cats
+                f"consistency_permanence_{label}", f"position_error_px_{label}",
+                f"fps_{label}", f"peak_mem_mb_{label}"} <= cats
     assert {"on_track", "fps", "position_error_px_2s_start"} <= cats
     # the scores are a function of the stored rows
     again = longvideo.scores(rows, SMOKE)
     assert [r["value"] for r in again] == [r.value for r in card.records]
     # the frozen frame keeps its identities but is off track once things move
     assert card.get("consistency_identity_2s").value == 1.0
+    assert card.get("consistency_permanence_2s").value == 1.0  # nothing vanishes
     assert card.get("position_error_px_2s").value > card.get("position_error_px_2s_start").value
     assert json.loads(store.run(card.run_id).config_json)["track"]["name"] == "longvideo"
 

@@ -1,4 +1,5 @@
-"""Parting a blob into the known bodies it is made of (judge ``tracking`` 1.2).
+"""Parting a blob into the known bodies it is made of (judge ``tracking`` 1.2; 1.3:
+every part must show itself).
 
 The ``scene`` judge's detector segments the foreground from the background, so two
 shapes that touch or overlap are one connected component, and no single shape
@@ -21,7 +22,10 @@ blur (as the detector's templates allow a blurred edge). Residuals are measured 
 detector measures coverage (YCbCr, chroma down-weighted); each pixel's is charged to
 the nearest part, less the frame's own noise (the median residual where the fit draws
 background), and the worst part's share per px^2 of its area, in units of full
-contrast, is the fit's error. The best set is accepted only if that error is at most
+contrast, is the fit's error; a set with a part that shows under a fifth of its area
+(hidden under another object, whose pixels the window leaves out, or under a body of
+its colour) is no explanation (judge 1.3: at 1.2 such a hidden third body counted one
+body twice). The best set is accepted only if that error is at most
 :data:`TOLERANCE`: an exact render of touching bodies fits to ~0, noise or blur to
 ~0.01; a body of the wrong size or shape does not (>= 0.02), nor a colour the set
 cannot make, and stays a blob (a failed frame, as before). ``bench/bench_parting.py``
@@ -70,6 +74,7 @@ MAX_TRIES = 4        # starts fitted sharp, the best-matching first
 BLUR_TRIES = 2       # of those, the closest fitted again under a blur if none fits
 BLUR_WORTH = 0.1     # a sharp fit this far off is not tried blurred
 MAX_BLUR_PX = 1.0    # the most Gaussian blur (sigma, px) a fit may put on its render
+MIN_SHOWN = 0.2      # the least share of a part's area its own pixels must show (1.3)
 # Residuals are measured in YCbCr with chroma down-weighted, as the detector measures
 # coverage (:data:`genlab.judges.measure.CHROMA_WEIGHT`): JPEG halves chroma's
 # resolution and quantises it coarsely, and keeps luma sharp.
@@ -331,13 +336,30 @@ class _Fit:
                           xtol=1e-4 / size, ftol=1e-6, max_nfev=MAX_FITS).x
         return Parting(self._error(x, blur), tuple(self._objects(x)), self.chosen)
 
+    def _shown(self, x: np.ndarray) -> np.ndarray:
+        """``(n,)`` the share of each part's area that its own pixels show in the window:
+        the window's pixels the sharp render changes when that part is taken away (a
+        part hidden under another object's box, which the window leaves out, or wholly
+        under a part of its colour shows nothing)."""
+        n = self.n
+        sharp = x[:2 * n]
+        away = np.repeat(sharp[None], n, axis=0)
+        for i in range(n):
+            away[i, 2 * i:2 * i + 2] = -self.size  # far outside the view
+        r = self._renders(np.vstack([sharp[None], away]), False)
+        changed = (np.abs(r[1:] - r[0]).max(-1) > FOREGROUND / 4).sum(-1)
+        return changed / np.array([p.area_px(self.size) for p in self.chosen])
+
     def _error(self, x: np.ndarray, blur: bool) -> float:
         """Each window pixel's squared residual is charged to the nearest part's edge,
         less the frame's own noise (the median where the fit draws only background: a
         misfit's pixels there are few, and leave it 0 on a clean frame); the worst
         part's share per px^2 of its area: a wrong shape among three bodies is not
-        diluted by the two right ones."""
+        diluted by the two right ones. A part that shows under :data:`MIN_SHOWN` of its
+        area has no pixels to answer for: the set is not these pixels (inf)."""
         win, n = self.win, self.n
+        if self._shown(x).min() < MIN_SHOWN:
+            return float("inf")
         centres = x[:2 * n].reshape(-1, 2)
         ys, xs = np.nonzero(win.mask)
         pix = np.stack([xs + win.x0 + 0.5, ys + win.y0 + 0.5], 1)

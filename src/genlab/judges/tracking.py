@@ -4,7 +4,8 @@ Every frame is parsed exactly as a ``shapes`` image is (:func:`genlab.judges.det
 detect_batch`: colour, shape and box of each object), and every blob (bodies that
 touch or overlap, one connected component to the detector) that two or three of the
 scene's bodies explain pixel for pixel is parted into them
-(:func:`genlab.judges.parting.part_blobs`, judge 1.2). Each frame is then compared with
+(:func:`genlab.judges.parting.part_blobs`, judge 1.2; 1.3: each part showing its own
+pixels). Each frame is then compared with
 the reference rollout (the simulator's states for the same initial scene, frame rate
 and length, :class:`genlab.worlds.motion.physics.Trajectory`):
 
@@ -28,6 +29,10 @@ and length, :class:`genlab.worlds.motion.physics.Trajectory`):
   meet (equal discs that bounce apart make the pixels of discs that pass through each
   other) or that leave and come back are indistinguishable to a pixel parser, so which
   is which across such a frame is not scored (it is ambiguous, not wrong);
+- ``permanence_ok``: object permanence read from the video alone, no truth path used
+  (:mod:`genlab.judges.permanence`): every body of the scene is in view or gone out
+  through an open side of the view, and none is made or changed (nan on a frame with a
+  blob it cannot count);
 - ``flicker``: the mean absolute change, in [0, 1], between consecutive frames over
   the pixels that are background in both reference frames (0 for a still background).
 
@@ -50,17 +55,21 @@ from genlab.contracts import check_images
 from genlab.errors import InputError
 from genlab.judges.detect import BLOB, UNKNOWN, DetectedObject, Detections, detect_batch
 from genlab.judges.parting import MAX_PARTS, Part, Parting, part_blobs
+from genlab.judges.permanence import permanence
 from genlab.worlds.motion.frames import render_frames
 from genlab.worlds.motion.physics import Trajectory
 from genlab.worlds.motion.spec import Body
 from genlab.worlds.shapes import vocab
 
-NAME, VERSION = "tracking", "1.2"
+NAME, VERSION = "tracking", "1.3"
 # 1.1: box gaps in judgeable(), ungated position error
 # 1.2: blobs parted into the scene's bodies (parting.py); touching bodies are judged,
 #      and identities of a kind re-anchor after two bodies of that kind touch
+# 1.3: permanence_ok, object permanence from the video's own pixels (permanence.py);
+#      a parted blob's every part must show its own pixels (parting.MIN_SHOWN)
 GATE = 0.25  # the farthest (image fraction) a match may be to anchor or keep an identity
-SERIES = ("count_ok", "colour_ok", "identity_ok", "position_error_px", "flicker")
+SERIES = ("count_ok", "colour_ok", "identity_ok", "position_error_px", "flicker",
+          "permanence_ok")
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,7 @@ class TrackingResult:
     identity_ok: np.ndarray
     position_error_px: np.ndarray
     flicker: np.ndarray
+    permanence_ok: np.ndarray
 
     def __len__(self) -> int:
         return len(self.count_ok)
@@ -164,7 +174,8 @@ def track(frames: np.ndarray, reference: Trajectory) -> TrackingResult:
     count_ok, colour_ok, identity_ok = (np.full(n, np.nan) for _ in range(3))
     error = np.full(n, np.nan)
     mixed: set[tuple[str, str]] = set()  # kinds whose bodies touched in the last frame
-    for t, det in enumerate(parse(frames, bodies)):
+    parsed = parse(frames, bodies)
+    for t, det in enumerate(parsed):
         if t and not judged[t - 1]:  # identities re-anchor after an ambiguous frame
             tracks = {k: _Tracks() for k in tracks}
         for k in mixed:  # and a kind's after two of its bodies touched (see docstring)
@@ -195,7 +206,8 @@ def track(frames: np.ndarray, reference: Trajectory) -> TrackingResult:
         if dists:
             error[t] = float(np.mean(dists)) * size
     return TrackingResult(reference.fps, count_ok, colour_ok, identity_ok, error,
-                          _flicker(frames, reference))
+                          _flicker(frames, reference),
+                          permanence(parsed, reference.scene, size, reference.fps))
 
 
 def _touching_kinds(objs: Sequence[DetectedObject], size: int, gap_px: float = 2.0

@@ -18,12 +18,17 @@ from genlab.store import RunInfo, Store
 from genlab.tracks.longvideo import LongVideoTrack
 
 PANELS = (("on_track", "on track (share of frames)"), ("count_ok", "count consistent"),
-          ("identity_ok", "identity consistent"), ("position_error_px", "position error (px)"))
+          ("identity_ok", "identity consistent"),
+          ("permanence_ok", "object permanence (video alone)"),
+          ("position_error_px", "position error (px)"))
 POINTS = 60  # points per drift curve: windows of duration / 60
 
 
 def _curve(rows: Sequence[Mapping[str, Any]], series: str) -> tuple[np.ndarray, np.ndarray]:
-    """Pooled window means of ``series`` over every rollout of one duration."""
+    """Pooled window means of ``series`` over every rollout of one duration (none for a
+    series its rows predate, e.g. ``permanence_ok`` in rows of judge ``tracking`` < 1.3)."""
+    if any(series not in r["details"]["per_second"] for r in rows):
+        return np.zeros(0), np.zeros(0)
     length = min(len(r["details"]["per_second"]["frames"]) for r in rows)
     width = max(1, length // POINTS)
     sums = sum(np.asarray(r["details"]["per_second"][series]["sum"][:length]) for r in rows)

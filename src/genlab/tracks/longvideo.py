@@ -9,7 +9,10 @@ Protocol (Phyworld's, Kang et al., 2024): a generator is shown the first
 and continues it for each duration (default 4 s, 1 min, 10 min at 30 fps). The
 continuation is judged frame by frame by the ``tracking`` judge against the
 simulator's rollout from the same instant: identity, count and colour consistency,
-position error in pixels, flicker, and ``on_track`` (the frame is right in every
+position error in pixels, flicker, object permanence read from the video alone
+(``consistency_permanence``: no body vanishes, appears or changes except through an
+open side of the view; it needs no truth path, so a video whose bodies drifted off
+their true paths loses nothing by it), and ``on_track`` (the frame is right in every
 respect and within 1 px). Consistency scores use each rollout's last minute (the
 whole video when shorter); position error is also reported over the first minute,
 so growth shows. The shortest duration draws scenes from the whole ``test`` split,
@@ -300,11 +303,12 @@ class LongVideoTrack:
         window = config.window
         last = {s: ls.window_mean(series, s, -window, len(series["frames"]))
                 for s in ("on_track", "identity_ok", "count_ok", "colour_ok",
-                          "position_error_px")}
+                          "permanence_ok", "position_error_px")}
         passed = bool(last["on_track"] >= 0.99)
         reason = (f"last {min(window, it.seconds):g} s: on track {last['on_track']:.1%}, "
                   f"identity {last['identity_ok']:.1%}, count {last['count_ok']:.1%}, "
-                  f"colour {last['colour_ok']:.1%}, position error "
+                  f"colour {last['colour_ok']:.1%}, permanence {last['permanence_ok']:.1%}, "
+                  f"position error "
                   f"{last['position_error_px']:.2f} px; {result.fps:.0f} frames/s")
         details = {"seconds": it.seconds, "frames": n, "scenario": it.scenario,
                    "ood": list(it.ood), "fps": result.fps, "gen_seconds": result.seconds,
@@ -331,6 +335,7 @@ def scores(samples: Sequence[dict[str, Any]], config: LongVideoConfig) -> list[d
         final = (-window, 10 ** 9)
         for cat, name in (("on_track", "on_track"), ("consistency_identity", "identity_ok"),
                           ("consistency_count", "count_ok"), ("consistency_colour", "colour_ok"),
+                          ("consistency_permanence", "permanence_ok"),
                           ("position_error_px", "position_error_px"), ("flicker", "flicker"),
                           ("judgeable", "judgeable")):
             est = ls.window_estimate(pairs, name, final, block, **opts)

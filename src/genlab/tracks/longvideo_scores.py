@@ -26,7 +26,8 @@ from genlab.stats import Estimate, cluster_bootstrap, summed_bootstrap
 
 ON_TRACK_PX = 1.0
 ALL_SERIES: tuple[str, ...] = (*SERIES, "on_track")
-PROPORTIONS = frozenset({"count_ok", "colour_ok", "identity_ok", "on_track", "judgeable"})
+PROPORTIONS = frozenset({"count_ok", "colour_ok", "identity_ok", "permanence_ok", "on_track",
+                         "judgeable"})
 
 
 def on_track(result: TrackingResult) -> np.ndarray:
