@@ -7,9 +7,14 @@ position error over the first and the last minute, the OOD and in-distribution
 position errors where the duration has both, the share of judgeable frames,
 generation frames/s and peak memory; then each generator's overall figures and
 ``peak_mem_ratio`` (median peak memory of the longest rollouts over the next
-duration's). Values carry their 95% intervals.
+duration's); then the horizon (median seconds before the first second in which under
+half the judged frames are on track) per duration and scenario. Values carry their 95% intervals.
 
-    python bench/longvideo_table.py [--db genlab-out/genlab.db]
+``--rescore`` recomputes every score from the stored rollouts with this code and the
+run's own stored protocol (scores are a function of the rows; a category added after
+the run, such as the horizon, appears without generating anything again).
+
+    python bench/longvideo_table.py [--db genlab-out/genlab.db] [--rescore]
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+import json
+
 from genlab import paths
 from genlab.store import Store
-from genlab.tracks.longvideo import NAME
+from genlab.tracks.longvideo import NAME, LongVideoConfig, scores
+from genlab.worlds.motion.splits import SCENARIOS
 
 
 def _ci(s: dict[str, Any] | None, fmt: str = ".3f") -> str:
@@ -42,10 +50,21 @@ COLUMNS = (("on_track_{}", "on track", ".3f"), ("consistency_identity_{}", "iden
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", type=Path, default=None)
+    ap.add_argument("--rescore", action="store_true",
+                    help="recompute the scores from the stored rollouts with this code")
     args = ap.parse_args()
     with Store(args.db or paths.default_db()) as store:
         runs = store.latest_runs(NAME)
-        index = {(r.generator, s["category"]): s for r in runs for s in store.run_scores(r.id)}
+        index = {}
+        for r in runs:
+            if args.rescore:
+                stored = json.loads(store.run(r.id).config_json)["track"]["config"]
+                config = LongVideoConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                            for k, v in stored.items()})
+                records = scores(store.samples(r.id), config)
+            else:
+                records = store.run_scores(r.id)
+            index.update({(r.generator, s["category"]): s for s in records})
         rollouts = {r.generator: len(store.samples(r.id)) for r in runs}
     generators = [r.generator for r in runs]
     labels = list(dict.fromkeys(c.rsplit("_", 1)[1] for (_, c) in index
@@ -64,6 +83,23 @@ def main() -> None:
         print(f"| {g} | {rollouts[g]} | {_ci(index.get((g, 'on_track')))} | "
               f"{_ci(index.get((g, 'fps')), '.0f')} | "
               f"{_ci(index.get((g, 'peak_mem_ratio')))} |")
+    horizons = [(label, sc) for label in labels for sc in ("", *SCENARIOS)
+                if any((g, _horizon(label, sc)) in index for g in generators)]
+    if horizons:
+        print("\nHorizon: median seconds on track (n rollouts)\n")
+        print("| generator | " + " | ".join(f"{label} {sc or 'all'}" for label, sc in horizons)
+              + " |")
+        print("|---|" + "---:|" * len(horizons))
+        for g in generators:
+            cells = []
+            for label, sc in horizons:
+                h = index.get((g, _horizon(label, sc)))
+                cells.append("–" if h is None else f"{_ci(h, '.0f')} ({h['n']})")
+            print(f"| {g} | " + " | ".join(cells) + " |")
+
+
+def _horizon(label: str, scenario: str) -> str:
+    return f"horizon_s_{label}" + (f"_{scenario}" if scenario else "")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from genlab.errors import GenlabError, InputError
 from genlab.generators.video.controls import FrozenFrameVideo, SimulatorVideo
 from genlab.store import Store
 from genlab.tracks import longvideo
+from genlab.tracks import longvideo_scores as ls
 from genlab.tracks.longvideo import LongVideoConfig, LongVideoTrack, duration_label, items
 from genlab.tracks.longvideo_rollout import chunk_files, roll
 from genlab.tracks.runner import plan
@@ -137,7 +138,8 @@ def test_rows_videos_and_scores_are_stored(tmp_path: Path) -> None:
     cats = {r.category for r in card.records}
     for label in SMOKE.labels:
         assert {f"consistency_identity_{label}", f"consistency_count_{label}",
-                f"consistency_permanence_{label}", f"position_error_px_{label}",
+                f"consistency_permanence_{label}", f"horizon_s_{label}",
+                f"position_error_px_{label}",
                 f"fps_{label}", f"peak_mem_mb_{label}"} <= cats
     assert {"on_track", "fps", "position_error_px_2s_start"} <= cats
     # the scores are a function of the stored rows
@@ -146,6 +148,7 @@ def test_rows_videos_and_scores_are_stored(tmp_path: Path) -> None:
     # the frozen frame keeps its identities but is off track once things move
     assert card.get("consistency_identity_2s").value == 1.0
     assert card.get("consistency_permanence_2s").value == 1.0  # nothing vanishes
+    assert card.get("horizon_s_2s").value < 2.0  # off track before the end
     assert card.get("position_error_px_2s").value > card.get("position_error_px_2s_start").value
     assert json.loads(store.run(card.run_id).config_json)["track"]["name"] == "longvideo"
 
@@ -207,3 +210,13 @@ def test_report_shows_drift_curves_filmstrips_and_videos(tmp_path: Path) -> None
     assert html.count(">MP4</a>") == 2 and "filmstrips (2s)" in html
     mp4 = html.split(">MP4</a>")[0].rsplit("href='", 1)[1].split("'")[0]
     assert (tmp_path / mp4).is_file()  # the link resolves from the report's folder
+
+
+def test_the_horizon_is_the_time_before_the_first_second_mostly_off_track() -> None:
+    def series(on: list[float], n: list[int]) -> dict:
+        return {"on_track": {"sum": [a * b for a, b in zip(on, n, strict=True)], "n": n}}
+    assert ls.horizon(series([1.0, 1.0, 0.6, 0.4, 1.0], [30] * 5), 5.0) == 3.0
+    assert ls.horizon(series([1.0, 0.0, 1.0], [30, 0, 30]), 3.0) == 3.0  # unjudged: no verdict
+    assert ls.horizon(series([0.0], [30]), 1.0) == 0.0
+    est = ls.median_estimate([1.0, 3.0, 600.0], resamples=1000, seed=0)
+    assert est.value == 3.0 and est.ci_low <= 3.0 <= est.ci_high

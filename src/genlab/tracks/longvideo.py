@@ -9,7 +9,9 @@ Protocol (Phyworld's, Kang et al., 2024): a generator is shown the first
 and continues it for each duration (default 4 s, 1 min, 10 min at 30 fps). The
 continuation is judged frame by frame by the ``tracking`` judge against the
 simulator's rollout from the same instant: identity, count and colour consistency,
-position error in pixels, flicker, object permanence read from the video alone
+position error in pixels, the horizon (``horizon_s``: the seconds a rollout stays on
+track, median over rollouts and per scenario), flicker,
+object permanence read from the video alone
 (``consistency_permanence``: no body vanishes, appears or changes except through an
 open side of the view; it needs no truth path, so a video whose bodies drifted off
 their true paths loses nothing by it), and ``on_track`` (the frame is right in every
@@ -226,8 +228,9 @@ class LongVideoTrack:
     def summary(records: Sequence[dict[str, Any]], full: bool = False
                 ) -> tuple[tuple[str, str], ...]:
         """The command line's columns: the headline, fps, and per duration the on-track
-        share and position error (``full``, for the report: also identity, count and
-        colour consistency, the first minute's position error and peak memory)."""
+        share and position error (``full``, for the report: also identity, count, colour
+        and permanence consistency, the horizon, the first minute's position error and
+        peak memory)."""
         cats = {r["category"] for r in records}
         cols = [("on_track", "on track"), ("fps", "frames/s")]
         for label in dict.fromkeys(c.rsplit("_", 1)[1] for c in cats
@@ -235,7 +238,8 @@ class LongVideoTrack:
             cols.append((f"on_track_{label}", f"on track {label}"))
             if full:
                 cols += [(f"consistency_{k}_{label}", f"{k} {label}")
-                         for k in ("identity", "count", "colour")]
+                         for k in ("identity", "count", "colour", "permanence")]
+                cols.append((f"horizon_s_{label}", f"horizon s {label}"))
                 cols.append((f"position_error_px_{label}_start", f"px {label} (1st min)"))
             cols.append((f"position_error_px_{label}", f"px {label}"))
             if full:
@@ -353,6 +357,15 @@ def scores(samples: Sequence[dict[str, Any]], config: LongVideoConfig) -> list[d
                 est = ls.window_estimate(part, "position_error_px", final, block, **opts)
                 if est is not None:
                     out.append(ls.record(f"position_error_px_{label}_{flag}", est))
+        # the horizon: seconds on track, per rollout; the median, and per scenario
+        on_path = [ls.horizon(series, seconds) for _, series in pairs]
+        out.append(ls.record(f"horizon_s_{label}", ls.median_estimate(on_path, **opts)))
+        for scenario in splits.SCENARIOS:
+            mine = [h for h, s in zip(on_path, rows, strict=True)
+                    if s["details"]["scenario"] == scenario]
+            if mine and len(mine) < len(rows):
+                out.append(ls.record(f"horizon_s_{label}_{scenario}",
+                                     ls.median_estimate(mine, **opts)))
         keys = [s["key"] for s in rows]
         for cat, field_ in (("fps", "fps"), ("peak_mem_mb", "peak_rss_mb")):
             values = [float(s["details"][field_]) for s in rows]
