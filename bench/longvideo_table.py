@@ -20,10 +20,9 @@ the run, such as the horizon, appears without generating anything again).
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
-
-import json
 
 from genlab import paths
 from genlab.store import Store
