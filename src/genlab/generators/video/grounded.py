@@ -26,6 +26,7 @@ import numpy as np
 from genlab.contracts import VideoRequest
 from genlab.generators.video.controls import FrozenRollout, SimulatorRollout, saved_state
 from genlab.generators.video.perceive import COLINEAR_PX, perceive
+from genlab.generators.video.perceive import VERSION as perceive_version
 from genlab.worlds.motion.physics import simulate
 
 VERSION = "1"
@@ -51,5 +52,6 @@ class PhysicsVideo:
         return SimulatorRollout(seen.scene, state, request.fps, request.size)
 
     def describe(self) -> dict[str, Any]:
-        return {"perception": {"refine": self.refine, "colinear_px": self.colinear_px},
+        return {"perception": {"refine": self.refine, "colinear_px": self.colinear_px,
+                               "version": perceive_version},
                 "dynamics": "the motion world's simulator", "renderer": "shapes"}

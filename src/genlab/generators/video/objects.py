@@ -46,6 +46,7 @@ from genlab.contracts import VideoRequest
 from genlab.errors import InputError, check_int
 from genlab.generators.video import cached
 from genlab.generators.video.controls import FrozenRollout, saved_state
+from genlab.generators.video.perceive import VERSION as perceive_version
 from genlab.generators.video.perceive import perceive
 from genlab.progress import bars
 from genlab.worlds.motion import splits
@@ -439,7 +440,8 @@ class VideoObjectsGenerator:
         return {"name": self.name, "version": self.version, "config_key": self.config.key(),
                 "config": dataclasses.asdict(self.config),
                 "train_seconds": self.meta.get("train_seconds"),
-                "final_loss": self.meta.get("final_loss"), "refine": self.refine}
+                "final_loss": self.meta.get("final_loss"), "refine": self.refine,
+                "perception": perceive_version}
 
 
 def load_objects_generator(*, profile: str = "default", cache_dir: Path | None = None,
