@@ -5,9 +5,9 @@ Part 1, perception: for ``--scenes`` scenes of each scenario (``test`` split), t
 state :func:`~genlab.generators.video.perceive.perceive` reads from the first 4 frames,
 against the scene's exact state: bodies found of those the prompt names, and the
 median and 95th percentile of the position (px), velocity (px/s) and size (px)
-errors, for the detector's centroids alone (least squares on the tracks) and after
-render-and-compare. Per-body errors pair each true body with the nearest perceived one
-of its kind.
+errors, for the detector's centroids alone (least squares on the tracks), after
+render-and-compare, and after the polish on the exact misfit (the default).
+Per-body errors pair each true body with the nearest perceived one of its kind.
 
 Part 2, the horizon: ``video-physics`` (perception + the world's simulator + its
 renderer) rolls every scene out for ``--seconds`` s, judged by ``tracking``: the
@@ -70,7 +70,9 @@ def _perception(items: list[splits.MotionItem]) -> None:
     print("|---|---|---:|---:|---:|---:|---:|")
     methods: dict[str, Callable[[VideoRequest], Perceived]] = {
         "detector + least squares": lambda r: perceive(r, refine=False, colinear_px=0),
-        "+ render-and-compare": lambda r: perceive(r, colinear_px=0)}
+        "+ render-and-compare (perception 1)":
+            lambda r: perceive(r, polished=False, colinear_px=0),
+        "+ polish on the exact misfit (perception 2)": lambda r: perceive(r, colinear_px=0)}
     for scenario in splits.SCENARIOS:
         chosen = [i for i in items if i.scenario == scenario]
         for label, method in methods.items():

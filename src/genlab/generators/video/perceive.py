@@ -18,9 +18,9 @@ and colour, and fit their motion, in three passes:
    (:func:`snap_colinear`).
 
 What any estimate can be is bounded by the frames: 4 frames of a 32 px video fix a
-velocity to ~1e-3 image widths per second at best (``bench/bench_perception.py``),
-a body then drifts off its true path by a pixel within about a minute, and sooner
-after a collision, which amplifies every error.
+velocity to ~2e-4 image widths per second (median, after the polish;
+``bench/bench_perception.py``), so a drifting body leaves its true path by a pixel
+only after minutes, and much sooner after a collision, which amplifies every error.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def _fit(times: np.ndarray, pos: np.ndarray, accel: np.ndarray, fixed: tuple[boo
     return p0, v0
 
 
-def perceive(request: VideoRequest, *, refine: bool = True,
+def perceive(request: VideoRequest, *, refine: bool = True, polished: bool = True,
              colinear_px: float = COLINEAR_PX) -> Perceived:
     """The scene at t = 0 (the first context frame) read from ``request``'s pixels and
     prompt (a prompt outside the ``motion`` grammar is its ParseError or SpecError).
@@ -118,7 +118,8 @@ def perceive(request: VideoRequest, *, refine: bool = True,
     drifting, sliding or bouncing starts with no velocity across its motion, a
     falling or resting one with none at all, and a body resting or sliding sits on
     the floor. With ``refine``, the detector's estimate is refined by
-    :func:`render_and_compare`; bodies that drift toward each other at heights within
+    :func:`render_and_compare` and, with ``polished``, :func:`polish` (perception 2);
+    bodies that drift toward each other at heights within
     ``colinear_px`` pixels are put on one line (:func:`snap_colinear`; 0 turns it off)."""
     spec = grammar.parse(request.prompt)
     context = request.context
@@ -158,7 +159,8 @@ def perceive(request: VideoRequest, *, refine: bool = True,
     scene = _best_starts(scene, candidates, context, request.fps)
     if refine:
         scene = render_and_compare(scene, motions, context, request.fps)
-        scene = polish(scene, motions, context, request.fps)
+        if polished:
+            scene = polish(scene, motions, context, request.fps)
     if colinear_px > 0:
         scene = snap_colinear(scene, motions, colinear_px / size)
     return Perceived(scene, expected, tuple(motions))
