@@ -41,9 +41,8 @@ from genlab.worlds.motion.spec import MAX_SPEED, Body, MotionScene, Physics
 
 COLINEAR_PX = 0.5
 """Heights (pixels) within which two bodies drifting toward each other share one line."""
-
-
 VERSION = "2"  # 2: the pattern-search polish after render-and-compare (session 18)
+
 
 @dataclass(frozen=True)
 class Perceived:
