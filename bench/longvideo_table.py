@@ -13,8 +13,11 @@ half the judged frames are on track) per duration and scenario. Values carry the
 ``--rescore`` recomputes every score from the stored rollouts with this code and the
 run's own stored protocol (scores are a function of the rows; a category added after
 the run, such as the horizon, appears without generating anything again).
+``--drift GENERATOR`` adds, for that generator's longest rollouts, each one's position
+error (px, the mean over that second) at chosen seconds and the share of its frames
+whose permanence was judged: how the error grows, rollout by rollout.
 
-    python bench/longvideo_table.py [--db genlab-out/genlab.db] [--rescore]
+    python bench/longvideo_table.py [--db genlab-out/genlab.db] [--rescore] [--drift NAME]
 """
 
 from __future__ import annotations
@@ -51,7 +54,10 @@ def main() -> None:
     ap.add_argument("--db", type=Path, default=None)
     ap.add_argument("--rescore", action="store_true",
                     help="recompute the scores from the stored rollouts with this code")
+    ap.add_argument("--drift", default=None, metavar="GENERATOR",
+                    help="per rollout of the longest duration: the error at chosen seconds")
     args = ap.parse_args()
+    drift: list[dict[str, Any]] = []
     with Store(args.db or paths.default_db()) as store:
         runs = store.latest_runs(NAME)
         index = {}
@@ -65,6 +71,9 @@ def main() -> None:
                 records = store.run_scores(r.id)
             index.update({(r.generator, s["category"]): s for s in records})
         rollouts = {r.generator: len(store.samples(r.id)) for r in runs}
+        if args.drift:
+            mine = [r for r in runs if r.generator == args.drift]
+            drift = store.samples(mine[0].id) if mine else []
     generators = [r.generator for r in runs]
     labels = list(dict.fromkeys(c.rsplit("_", 1)[1] for (_, c) in index
                                 if c.startswith("on_track_")))
@@ -95,6 +104,33 @@ def main() -> None:
                 h = index.get((g, _horizon(label, sc)))
                 cells.append("–" if h is None else f"{_ci(h, '.0f')} ({h['n']})")
             print(f"| {g} | " + " | ".join(cells) + " |")
+    if drift:
+        _drift(args.drift, drift)
+
+
+DRIFT_SECONDS = (1, 2, 3, 8, 10, 60, 300, 600)
+
+
+def _drift(generator: str, rows: list[dict[str, Any]]) -> None:
+    """Each of ``generator``'s longest rollouts: its error at :data:`DRIFT_SECONDS`."""
+    longest = max(float(r["details"]["seconds"]) for r in rows)
+    chosen = [r for r in rows if float(r["details"]["seconds"]) == longest]
+    at = [t for t in DRIFT_SECONDS if t <= longest]
+    print(f"\n{generator}: position error px in second t (mean over its frames), "
+          f"{longest:g} s rollouts\n")
+    print("| rollout | scenario | " + " | ".join(f"t={t} s" for t in at)
+          + " | permanence judged |")
+    print("|---|---|" + "---:|" * (len(at) + 1))
+    for r in chosen:
+        ps = r["details"]["per_second"]
+        cells = []
+        for t in at:
+            s, n = ps["position_error_px"]["sum"][t - 1], ps["position_error_px"]["n"][t - 1]
+            cells.append(f"{s / n:.2f}" if n else "–")
+        judged = sum(ps["permanence_ok"]["n"]) / sum(ps["frames"]) \
+            if "permanence_ok" in ps else float("nan")
+        print(f"| {r['prompt']} | {r['details']['scenario']} | " + " | ".join(cells)
+              + f" | {judged:.3f} |")
 
 
 def _horizon(label: str, scenario: str) -> str:
