@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -210,6 +211,16 @@ def test_report_shows_drift_curves_filmstrips_and_videos(tmp_path: Path) -> None
     assert html.count(">MP4</a>") == 2 and "filmstrips (2s)" in html
     mp4 = html.split(">MP4</a>")[0].rsplit("href='", 1)[1].split("'")[0]
     assert (tmp_path / mp4).is_file()  # the link resolves from the report's folder
+    # rows of an older judge (no permanence_ok series) still make a report
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        for rowid, text in db.execute("SELECT rowid, details_json FROM samples").fetchall():
+            details = json.loads(text)
+            del details["per_second"]["permanence_ok"]
+            db.execute("UPDATE samples SET details_json = ? WHERE rowid = ?",
+                       (json.dumps(details), rowid))
+    store = Store(tmp_path / "t.db")
+    html = write_report(store, tmp_path / "old.html").read_text()
+    assert html.count('alt="drift ') == len(SMOKE.labels)
 
 
 def test_the_horizon_is_the_time_before_the_first_second_mostly_off_track() -> None:

@@ -24,11 +24,12 @@ PANELS = (("on_track", "on track (share of frames)"), ("count_ok", "count consis
 POINTS = 60  # points per drift curve: windows of duration / 60
 
 
-def _curve(rows: Sequence[Mapping[str, Any]], series: str) -> tuple[np.ndarray, np.ndarray]:
-    """Pooled window means of ``series`` over every rollout of one duration (none for a
+def _curve(rows: Sequence[Mapping[str, Any]], series: str
+           ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Pooled window means of ``series`` over every rollout of one duration (None for a
     series its rows predate, e.g. ``permanence_ok`` in rows of judge ``tracking`` < 1.3)."""
     if any(series not in r["details"]["per_second"] for r in rows):
-        return np.zeros(0), np.zeros(0)
+        return None
     length = min(len(r["details"]["per_second"]["frames"]) for r in rows)
     width = max(1, length // POINTS)
     sums = sum(np.asarray(r["details"]["per_second"][series]["sum"][:length]) for r in rows)
@@ -68,7 +69,7 @@ def longvideo_section(store: Store, runs: Sequence[RunInfo]) -> str:
     colour_of = plots.colours(generators, VIDEO_CONTROLS)
     charts, strips = [], []
     for label in labels:
-        curves = {g: {name: _curve(rs, name) for name, _ in PANELS}
+        curves = {g: {name: c for name, _ in PANELS if (c := _curve(rs, name)) is not None}
                   for g in generators if (rs := [s for s in samples[g]
                                                  if s["category"] == label])}
         png = plots.drift_chart(curves, PANELS, colour_of,
