@@ -6,7 +6,8 @@ state :func:`~genlab.generators.video.perceive.perceive` reads from the first 4 
 against the scene's exact state: bodies found of those the prompt names, and the
 median and 95th percentile of the position (px), velocity (px/s) and size (px)
 errors, for the detector's centroids alone (least squares on the tracks), after
-render-and-compare, and after the polish on the exact misfit (the default).
+render-and-compare, and after the polish on the exact misfit (the default), and the
+pixel misfit each leaves (squared uint8 differences over the context; the truth's is 0).
 Per-body errors pair each true body with the nearest perceived one of its kind.
 
 Part 2, the horizon: ``video-physics`` (perception + the world's simulator + its
@@ -36,7 +37,7 @@ import numpy as np
 
 from genlab.contracts import VideoRequest
 from genlab.generators.video.grounded import PhysicsVideo
-from genlab.generators.video.perceive import COLINEAR_PX, Perceived, perceive
+from genlab.generators.video.perceive import COLINEAR_PX, Perceived, _misfit, perceive
 from genlab.judges.detect import BLOB
 from genlab.judges.tracking import judgeable, parse, track
 from genlab.tracks import longvideo
@@ -66,8 +67,9 @@ def _errors(found: MotionScene | None, truth: MotionScene) -> list[tuple[float, 
 def _perception(items: list[splits.MotionItem]) -> None:
     print("## Perception from the first 4 frames (32 px, 30 fps)\n")
     print("| scenario | method | bodies found | position px (median, p95) | velocity px/s "
-          "(median, p95) | size px (median, p95) | ms per scene |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+          "(median, p95) | size px (median, p95) | pixel misfit (min, median, max; the "
+          "truth's: 0) | ms per scene |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     methods: dict[str, Callable[[VideoRequest], Perceived]] = {
         "detector + least squares": lambda r: perceive(r, refine=False, colinear_px=0),
         "+ render-and-compare (perception 1)":
@@ -76,7 +78,7 @@ def _perception(items: list[splits.MotionItem]) -> None:
     for scenario in splits.SCENARIOS:
         chosen = [i for i in items if i.scenario == scenario]
         for label, method in methods.items():
-            errs, found, expected, seconds = [], 0, 0, 0.0
+            errs, found, expected, seconds, misfits = [], 0, 0, 0.0, []
             for item in chosen:
                 request = VideoRequest(item.prompt, 0, FPS, render_frames(
                     simulate(item.scene, K, FPS), SIZE))
@@ -85,10 +87,14 @@ def _perception(items: list[splits.MotionItem]) -> None:
                 seconds += time.perf_counter() - start
                 errs += _errors(seen.scene, item.scene)
                 found, expected = found + seen.found, expected + seen.expected
+                if seen.scene is not None:  # squared uint8 levels over the context
+                    misfits.append(_misfit(seen.scene, request.context, FPS))
             e = np.array(errs)
             cells = [f"{np.median(e[:, c]):.3f}, {np.percentile(e[:, c], 95):.3f}"
                      for c in range(3)]
+            m = np.array(misfits)
             print(f"| {scenario} | {label} | {found}/{expected} | {' | '.join(cells)} | "
+                  f"{m.min():.0f}, {np.median(m):.0f}, {m.max():.0f} | "
                   f"{1000 * seconds / len(chosen):.0f} |")
     print()
 
