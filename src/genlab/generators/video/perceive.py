@@ -180,9 +180,10 @@ def polish(scene: MotionScene, motions: list[str], context: np.ndarray, fps: int
     on clean context frames the truth's misfit is exactly 0 and the fit's is mostly not
     (a median of 34-36 squared uint8 levels, up to 196, over the ``uniform`` and
     ``collision`` scenes of ``bench/bench_perception.py``; 2-6 after the search). The
-    search moves one thing at a time by a step it keeps only if the misfit falls: a body's first-frame position with its last-frame
-    position held (the valley where start and velocity trade off), its last-frame
-    position alone, its size; it stops when the misfit is 0."""
+    search moves one thing at a time by a step it keeps only if the misfit falls: a
+    body's first-frame position with its last-frame position held (the valley where
+    start and velocity trade off), its last-frame position alone, its size; it stops
+    when the misfit is 0."""
     k = len(context)
     if k < 2:
         return scene
