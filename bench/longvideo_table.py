@@ -8,7 +8,8 @@ position errors where the duration has both, the share of judgeable frames,
 generation frames/s and peak memory; then each generator's overall figures and
 ``peak_mem_ratio`` (median peak memory of the longest rollouts over the next
 duration's); then the horizon (median seconds before the first second in which under
-half the judged frames are on track) per duration and scenario. Values carry their 95% intervals.
+half the judged frames are on track) per duration and scenario. Values carry their 95%
+intervals.
 
 ``--rescore`` recomputes every score from the stored rollouts with this code and the
 run's own stored protocol (scores are a function of the rows; a category added after
@@ -27,9 +28,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from genlab import paths
 from genlab.store import Store
 from genlab.tracks.longvideo import NAME, LongVideoConfig, scores
+from genlab.tracks.longvideo_scores import window_mean
 from genlab.worlds.motion.splits import SCENARIOS
 
 
@@ -57,23 +61,20 @@ def main() -> None:
     ap.add_argument("--drift", default=None, metavar="GENERATOR",
                     help="per rollout of the longest duration: the error at chosen seconds")
     args = ap.parse_args()
-    drift: list[dict[str, Any]] = []
     with Store(args.db or paths.default_db()) as store:
         runs = store.latest_runs(NAME)
+        samples = {r.generator: store.samples(r.id) for r in runs}
         index = {}
         for r in runs:
             if args.rescore:
                 stored = json.loads(store.run(r.id).config_json)["track"]["config"]
                 config = LongVideoConfig(**{k: tuple(v) if isinstance(v, list) else v
                                             for k, v in stored.items()})
-                records = scores(store.samples(r.id), config)
+                records = scores(samples[r.generator], config)
             else:
                 records = store.run_scores(r.id)
             index.update({(r.generator, s["category"]): s for s in records})
-        rollouts = {r.generator: len(store.samples(r.id)) for r in runs}
-        if args.drift:
-            mine = [r for r in runs if r.generator == args.drift]
-            drift = store.samples(mine[0].id) if mine else []
+    rollouts = {g: len(rows) for g, rows in samples.items()}
     generators = [r.generator for r in runs]
     labels = list(dict.fromkeys(c.rsplit("_", 1)[1] for (_, c) in index
                                 if c.startswith("on_track_")))
@@ -104,8 +105,8 @@ def main() -> None:
                 h = index.get((g, _horizon(label, sc)))
                 cells.append("–" if h is None else f"{_ci(h, '.0f')} ({h['n']})")
             print(f"| {g} | " + " | ".join(cells) + " |")
-    if drift:
-        _drift(args.drift, drift)
+    if samples.get(args.drift):
+        _drift(args.drift, samples[args.drift])
 
 
 DRIFT_SECONDS = (1, 2, 3, 8, 10, 60, 300, 600)
@@ -123,10 +124,8 @@ def _drift(generator: str, rows: list[dict[str, Any]]) -> None:
     print("|---|---|" + "---:|" * (len(at) + 1))
     for r in chosen:
         ps = r["details"]["per_second"]
-        cells = []
-        for t in at:
-            s, n = ps["position_error_px"]["sum"][t - 1], ps["position_error_px"]["n"][t - 1]
-            cells.append(f"{s / n:.2f}" if n else "–")
+        errors = (window_mean(ps, "position_error_px", t - 1, t) for t in at)
+        cells = ["–" if np.isnan(e) else f"{e:.2f}" for e in errors]
         judged = sum(ps["permanence_ok"]["n"]) / sum(ps["frames"]) \
             if "permanence_ok" in ps else float("nan")
         print(f"| {r['prompt']} | {r['details']['scenario']} | " + " | ".join(cells)

@@ -55,9 +55,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from genlab.judges.detect import BLOB, UNKNOWN, DetectedObject, Detections
+from genlab.judges.matching import match
 from genlab.worlds.motion.spec import MotionScene
 
 SLACK_PX = 2.0  # added to every reach: a clipped object's centre is its visible part's
@@ -211,13 +211,8 @@ def permanence(detections: Sequence[Detections], scene: MotionScene, size: int,
 def _unmatched(before: list[_Seen], now: list[_Seen], reach: float
                ) -> tuple[list[_Seen], list[_Seen]]:
     """The objects of ``before`` and of ``now`` that no match within ``reach`` pairs."""
-    if not before or not now:
-        return before, now
-    a = np.array([s.centre for s in before])
-    b = np.array([s.centre for s in now])
-    cost = np.linalg.norm(a[:, None] - b[None], axis=-1)
-    rows, cols = linear_sum_assignment(cost)
-    keep = cost[rows, cols] <= reach
-    paired_a, paired_b = set(rows[keep].tolist()), set(cols[keep].tolist())
+    pairs = match(np.array([s.centre for s in before]).reshape(-1, 2),
+                  np.array([s.centre for s in now]).reshape(-1, 2), reach)
+    paired_a, paired_b = {i for i, _, _ in pairs}, {j for _, j, _ in pairs}
     return ([s for i, s in enumerate(before) if i not in paired_a],
             [s for j, s in enumerate(now) if j not in paired_b])

@@ -48,12 +48,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components
 
 from genlab.contracts import check_images
 from genlab.errors import InputError
 from genlab.judges.detect import BLOB, UNKNOWN, DetectedObject, Detections, detect_batch
+from genlab.judges.matching import match
 from genlab.judges.parting import MAX_PARTS, Part, Parting, part_blobs
 from genlab.judges.permanence import permanence
 from genlab.worlds.motion.frames import render_frames
@@ -111,16 +111,6 @@ def _kind(o: DetectedObject) -> tuple[str, str]:
     return o.colour, o.shape
 
 
-def _match(a: np.ndarray, b: np.ndarray, gate: float = GATE) -> list[tuple[int, int, float]]:
-    """Hungarian matching of points ``a`` (k, 2) to ``b`` (m, 2), pairs within ``gate``."""
-    if not len(a) or not len(b):
-        return []
-    cost = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=-1)
-    rows, cols = linear_sum_assignment(cost)
-    return [(int(i), int(j), float(cost[i, j])) for i, j in zip(rows, cols, strict=True)
-            if cost[i, j] <= gate]
-
-
 class _Tracks:
     """Frame-to-frame tracks of one kind, with object permanence (lost tracks wait)."""
 
@@ -133,7 +123,8 @@ class _Tracks:
         """The track of each point (new tracks are made for unclaimed points)."""
         owner = [-1] * len(points)
         live = [k for k, s in enumerate(self.seen) if s]
-        for i, j, _ in _match(points, np.array([self.last[k] for k in live]).reshape(-1, 2)):
+        for i, j, _ in match(points, np.array([self.last[k] for k in live]).reshape(-1, 2),
+                             GATE):
             owner[i] = live[j]
         lost = [k for k, s in enumerate(self.seen) if not s]
         for i in range(len(points)):
@@ -195,8 +186,8 @@ def track(frames: np.ndarray, reference: Trajectory) -> TrackingResult:
             truth = reference.pos[t, refs].reshape(-1, 2)
             # the error has no gate (an object far from its body is far, not unmatched);
             # identities are anchored only on matches within the gate
-            dists += [d for _, _, d in _match(points, truth, gate=np.inf)]
-            for i, j, _ in _match(points, truth):
+            dists += [d for _, _, d in match(points, truth, np.inf)]
+            for i, j, _ in match(points, truth, GATE):
                 body = refs[j]
                 if tr.body[owner[i]] < 0:
                     tr.body[owner[i]] = body
