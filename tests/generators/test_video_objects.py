@@ -9,7 +9,12 @@ import pytest
 import torch
 
 from genlab.errors import InputError
-from genlab.generators.video.objects import Dynamics, ObjectsConfig, Transitions
+from genlab.generators.video.objects import (
+    Dynamics,
+    ObjectsConfig,
+    Transitions,
+    learned_trajectory,
+)
 from genlab.worlds.motion import splits
 from genlab.worlds.motion.grammar import MAX_BODIES
 from genlab.worlds.motion.physics import SIM_HZ, State, advance
@@ -60,7 +65,51 @@ def test_padding_bodies_never_move() -> None:
 
 @pytest.mark.parametrize("change", [{"fps": 7}, {"width": 0}, {"reach": 0.0}, {"noise": -1.0},
                                     {"event_share": 1.5}, {"lr": 2.0}, {"recover": -1},
-                                    {"recover_noise": 0.5}])
+                                    {"recover_noise": 0.5}, {"substeps": 0},
+                                    {"substeps": 3}, {"heads": "cubic"}])
 def test_bad_config(change: dict) -> None:
     with pytest.raises(InputError):
         dataclasses.replace(SMOKE, **change)
+
+
+def test_substeps_step_at_their_rate() -> None:
+    """With substeps the transitions are one network step apart (the simulator's states
+    at ``fps * substeps``), and a rollout still returns one state a frame."""
+    config = dataclasses.replace(SMOKE, substeps=4, recover=0)
+    data = Transitions.of(config)
+    per_scene = SMOKE.scene_frames * 4 - 1
+    assert len(data.event) == 3 * SMOKE.scenes_per_scenario * per_scene
+    scene = splits.sample("uniform", "train", SMOKE.scenes_per_scenario, seed=SMOKE.seed)[0].scene
+    n = len(scene.bodies)
+    step = advance(scene, State(0, data.pos[0, :n], data.vel[0, :n]), SIM_HZ // config.rate)
+    np.testing.assert_allclose(data.next_pos[0, :n], step.pos)
+    traj = learned_trajectory(Dynamics(config), scene, State.initial(scene), 5)
+    assert traj.pos.shape == (5, n, 2) and traj.fps == SMOKE.fps
+    assert traj.end.step == 5 * SIM_HZ // SMOKE.fps
+
+
+def test_free_flight_is_exact_at_any_substeps_and_heads() -> None:
+    """Far from walls and bodies the gate is shut: k steps of 1/(fps k) s are the
+    integrator's free flight over the frame, with either kind of head."""
+    pos = torch.tensor([[[0.5, 0.3]]])
+    vel = torch.tensor([[[0.2, -0.1]]])
+    radius, mask, gravity = torch.full((1, 1), 0.05), torch.ones(1, 1, dtype=torch.bool), \
+        torch.tensor([2.0])
+    ends = []
+    for substeps, heads in ((1, "mlp"), (4, "linear"), (8, "mlp")):
+        net = Dynamics(dataclasses.replace(SMOKE, substeps=substeps, heads=heads))
+        p, v = pos, vel
+        for _ in range(substeps):
+            p, v = net(p, v, radius, mask, gravity)
+        ends.append((p, v))
+    for p, v in ends[1:]:
+        torch.testing.assert_close(p, ends[0][0])
+        torch.testing.assert_close(v, ends[0][1])
+
+
+def test_added_fields_keep_old_keys() -> None:
+    """A field added later changes the cache key only away from its default."""
+    base = ObjectsConfig()
+    assert dataclasses.replace(base, substeps=1, heads="mlp").key() == base.key()
+    assert dataclasses.replace(base, substeps=2).key() != base.key()
+    assert dataclasses.replace(base, heads="linear").key() != base.key()

@@ -58,6 +58,7 @@ from genlab.worlds.motion.spec import MotionScene
 FORMAT_VERSION = 6
 VELOCITY_SCALE = 1.0   # image fractions per second: inputs and outputs are O(1)
 EVENT = 1e-3           # a transition whose velocity changes by more than this bounced
+ADDED_FIELDS: dict[str, Any] = {"substeps": 1, "heads": "mlp"}
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,15 @@ class ObjectsConfig:
     """Everything that determines a trained ``video-objects`` dynamics model.
 
     Attributes:
-        fps: the frame rate it steps at (it continues videos at this one only).
+        fps: the frame rate it continues videos at (only this one).
+        substeps: network steps per frame (the network learns one step of
+            ``1 / (fps * substeps)`` s; ``fps * substeps`` must divide the simulator's
+            rate). More steps split contacts that chain within a frame (a body bounced
+            off the floor into another) into steps that each hold one.
         width: hidden units of the wall and the pair networks (two layers each).
         reach: how near (image fractions) a wall or another body must be to be seen.
-        noise: standard deviation of the noise on input positions (image fractions;
-            velocities get ``noise * fps``).
+        noise: standard deviation of the noise on input positions over a frame (image
+            fractions; ``noise / substeps`` a step; velocities get ``noise * fps``).
         event_share: share of each batch drawn from transitions with a bounce or a
             collision.
         recover, recover_noise: off-path copies of each near-contact transition, and
@@ -78,9 +83,13 @@ class ObjectsConfig:
         train_steps, batch_size, lr: AdamW steps, transitions per step, peak learning
             rate (cosine to 10%).
         scenes_per_scenario, scene_frames, seed: the ``train``-split trajectories.
+        heads: how a contact network answers: ``"mlp"``, its outputs are the corrections;
+            ``"linear"``, its outputs are the coefficients of corrections linear in the
+            contact's own kinematics (see :class:`Dynamics`).
     """
 
     fps: int = 30
+    substeps: int = 1
     width: int = 128
     reach: float = 0.1
     noise: float = 3e-4
@@ -93,13 +102,17 @@ class ObjectsConfig:
     scenes_per_scenario: int = 200
     scene_frames: int = 300
     seed: int = 0
+    heads: str = "mlp"
 
     def __post_init__(self) -> None:
-        for f in ("fps", "width", "train_steps", "batch_size", "scenes_per_scenario",
-                  "scene_frames", "seed", "recover"):
+        for f in ("fps", "substeps", "width", "train_steps", "batch_size",
+                  "scenes_per_scenario", "scene_frames", "seed", "recover"):
             check_int(f, getattr(self, f), 0 if f in ("seed", "recover") else 1)
-        if SIM_HZ % self.fps:
-            raise InputError(f"fps {self.fps} must divide the simulator's {SIM_HZ} Hz")
+        if self.heads not in HEADS:
+            raise InputError(f"heads {self.heads!r}: accepted {', '.join(HEADS)}")
+        if SIM_HZ % self.rate:
+            raise InputError(f"fps {self.fps} x substeps {self.substeps} = {self.rate} must "
+                             f"divide the simulator's {SIM_HZ} Hz")
         for name, low, high in (("reach", 0.0, 1.0), ("noise", -1e-12, 0.1),
                                 ("recover_noise", -1e-12, 0.1),
                                 ("event_share", -1e-12, 1.0), ("lr", 0.0, 1.0)):
@@ -112,9 +125,17 @@ class ObjectsConfig:
         return cls(width=8, train_steps=4, batch_size=16, scenes_per_scenario=2,
                    scene_frames=24)
 
+    @property
+    def rate(self) -> int:
+        """Network steps per second."""
+        return self.fps * self.substeps
+
     def key(self) -> str:
-        text = json.dumps({"format": FORMAT_VERSION, **dataclasses.asdict(self)},
-                          sort_keys=True)
+        """A short hash of every field; a field added later counts only away from its
+        default (:data:`ADDED_FIELDS`), so models trained before it keep their key."""
+        fields = {k: v for k, v in dataclasses.asdict(self).items()
+                  if k not in ADDED_FIELDS or v != ADDED_FIELDS[k]}
+        text = json.dumps({"format": FORMAT_VERSION, **fields}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -127,6 +148,10 @@ def _mlp(n_in: int, width: int, n_out: int) -> nn.Sequential:
 
 
 WALL_IN, PAIR_IN = 7, 8
+HEADS: tuple[str, ...] = ("mlp", "linear")
+BASIS = 5
+"""Terms of a linear head: the contact's normal and tangential velocities, its travel
+and its gap over a step (as velocities), and a constant."""
 _WALLS = torch.tensor([[-1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
 """Unit vectors from a body toward the left wall, the right wall and the floor."""
 
@@ -159,8 +184,23 @@ class Dynamics(nn.Module):
     def __init__(self, config: ObjectsConfig) -> None:
         super().__init__()
         self.config = config
-        self.wall = _mlp(WALL_IN, config.width, 4)
-        self.pair = _mlp(PAIR_IN, config.width, 4)
+        n_out = 4 * (BASIS if config.heads == "linear" else 1)
+        self.wall = _mlp(WALL_IN, config.width, n_out)
+        self.pair = _mlp(PAIR_IN, config.width, n_out)
+
+    def _answer(self, net: nn.Module, features: torch.Tensor, basis: torch.Tensor
+                ) -> torch.Tensor:
+        """A contact network's four corrections (velocity and shift, normal and
+        tangent): its outputs, or with linear heads its outputs as coefficients of
+        ``basis`` (``(..., BASIS)``): an elastic bounce is then a constant answer
+        (reverse the normal velocity: coefficient -2 on it) rather than a product to
+        approximate. Measured (``bench/bench_dynamics.py``, docs/results.md, session
+        19): single contacts ~2x more precise, rollouts on the track unchanged."""
+        out = net(features)
+        if self.config.heads == "mlp":
+            return out
+        coef = out.unflatten(-1, (4, BASIS))
+        return (coef * basis[..., None, :]).sum(-1)
 
     def forward(self, pos: torch.Tensor, vel: torch.Tensor, radius: torch.Tensor,
                 mask: torch.Tensor, gravity: torch.Tensor
@@ -168,12 +208,12 @@ class Dynamics(nn.Module):
         """``pos``, ``vel`` ``(B, N, 2)``, ``radius``, ``mask`` ``(B, N)``, ``gravity``
         ``(B,)`` (image fractions per s^2) -> next ``pos`` and ``vel``."""
         cfg = self.config
-        dt = 1.0 / cfg.fps
+        dt = 1.0 / cfg.rate
         g = torch.stack([torch.zeros_like(gravity), gravity], -1)[:, None, :]   # (B, 1, 2)
-        # free flight as the simulator's integrator moves a body over one frame (k
+        # free flight as the simulator's integrator moves a body over one step (k
         # semi-implicit Euler steps: the velocity gains g dt, the position v dt plus
         # g dt_s^2 k (k + 1) / 2); the networks learn only what walls and bodies change
-        k = SIM_HZ // cfg.fps
+        k = SIM_HZ // cfg.rate
         free_vel = vel + g * dt
         free_pos = pos + vel * dt + g * (k * (k + 1) / 2) / SIM_HZ ** 2
 
@@ -192,7 +232,10 @@ class Dynamics(nn.Module):
         wall_in = torch.stack([gap(clear), v_n / VELOCITY_SCALE, v_t / VELOCITY_SCALE,
                                wall_reach, (radius * 10)[..., None].expand_as(v_n),
                                g_n / GRAVITY, travel / (VELOCITY_SCALE * dt)], -1)
-        wall_out = self.wall(wall_in) * _contact(wall_reach)[..., None]
+        wall_basis = torch.stack([v_n, v_t, travel / dt, clear / dt, torch.ones_like(v_n)],
+                                 -1) / VELOCITY_SCALE
+        wall_out = self._answer(self.wall, wall_in, wall_basis) \
+            * _contact(wall_reach)[..., None]
         out = (wall_out[..., :1] * normal + wall_out[..., 1:2] * tangent).sum(-2)
         shift = (wall_out[..., 2:3] * normal + wall_out[..., 3:] * tangent).sum(-2)
         # pairs within reach, in the frame of the line from i to j
@@ -215,7 +258,12 @@ class Dynamics(nn.Module):
                                    radius[b, i] * 10, radius[b, j] * 10,
                                    mass_j / (mass_i + mass_j),
                                    (g[b, 0] * unit).sum(-1) / GRAVITY], -1)
-            pair_out = self.pair(pair_in) * _contact(pair_reach)[:, None]
+            slide = (rel * perp).sum(-1)
+            fall = (g[b, 0] * unit).sum(-1) * dt   # gravity's pull along the line, a step
+            pair_basis = torch.stack([closing, slide, fall, touch[b, i, j] / dt,
+                                      torch.ones_like(closing)], -1) / VELOCITY_SCALE
+            pair_out = self._answer(self.pair, pair_in, pair_basis) \
+                * _contact(pair_reach)[:, None]
             out = out.index_put((b, i), pair_out[:, :1] * unit + pair_out[:, 1:2] * perp,
                                 accumulate=True)
             shift = shift.index_put((b, i), pair_out[:, 2:3] * unit + pair_out[:, 3:] * perp,
@@ -255,7 +303,8 @@ class Transitions:
         for scenario in splits.SCENARIOS:
             for item in splits.sample(scenario, split, config.scenes_per_scenario,
                                       seed=config.seed):
-                traj = simulate(item.scene, config.scene_frames, config.fps)
+                traj = simulate(item.scene, config.scene_frames * config.substeps,
+                                config.rate)
                 _add(parts, item.scene, traj.pos[:-1], traj.vel[:-1], traj.pos[1:],
                      traj.vel[1:], config)
                 if config.recover:
@@ -289,7 +338,7 @@ def _add(parts: dict[str, list[np.ndarray]], scene: MotionScene, pos: np.ndarray
     parts["radius"].append(np.repeat(radius[None], t, 0))
     parts["mask"].append(np.repeat((np.arange(MAX_BODIES) < n)[None], t, 0))
     parts["gravity"].append(np.full(t, g))
-    jump = np.abs(next_vel - vel - np.array([0.0, g / config.fps])).max(axis=(1, 2))
+    jump = np.abs(next_vel - vel - np.array([0.0, g / config.rate])).max(axis=(1, 2))
     parts["event"].append(jump > EVENT)   # real bodies only: padding never falls
 
 
@@ -297,9 +346,9 @@ def _recoveries(scene: MotionScene, traj: Trajectory, config: ObjectsConfig,
                 rng: np.random.Generator
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Off-path transitions for the frames where a body is within reach of a wall or
-    another body: ``recover`` copies of the state with noise of ``recover_noise`` on
-    positions (and ``recover_noise * fps`` on velocities), continued one frame by the
-    simulator. A learned rollout leaves the simulator's path at its first imprecise
+    another body: ``recover`` copies of the state with noise of ``recover_noise /
+    substeps`` on positions (and ``recover_noise * fps`` on velocities), continued one step
+    by the simulator. A learned rollout leaves the simulator's path at its first imprecise
     contact, a body a little inside a wall or another body, states the clean
     trajectories never show; the simulator's answer from them teaches the way back
     (the expert's correction at the learner's states: DAgger, Ross et al., 2011)."""
@@ -312,8 +361,9 @@ def _recoveries(scene: MotionScene, traj: Trajectory, config: ObjectsConfig,
         gap = d - r[:, None] - r[None, :] + np.eye(len(r)) * 9
         near |= (gap < config.reach).any(axis=(1, 2))
     frames = np.repeat(np.flatnonzero(near), config.recover)
-    per = SIM_HZ // config.fps
-    pos = traj.pos[frames] + rng.normal(0, config.recover_noise, (len(frames), len(r), 2))
+    per = SIM_HZ // config.rate
+    pos = traj.pos[frames] + rng.normal(0, config.recover_noise / config.substeps,
+                                        (len(frames), len(r), 2))
     vel = traj.vel[frames] + rng.normal(0, config.recover_noise * config.fps,
                                         (len(frames), len(r), 2))
     nxt = [advance(scene, State(0, p, v), per) for p, v in zip(pos, vel, strict=True)]
@@ -325,11 +375,11 @@ def _recoveries(scene: MotionScene, traj: Trajectory, config: ObjectsConfig,
 def _loss(net: Dynamics, batch: list[torch.Tensor], rng: torch.Generator) -> torch.Tensor:
     pos, vel, next_pos, next_vel, radius, mask, gravity, _ = batch
     cfg = net.config
-    pos = pos.float() + torch.randn(pos.shape, generator=rng) * cfg.noise
+    pos = pos.float() + torch.randn(pos.shape, generator=rng) * cfg.noise / cfg.substeps
     vel = vel.float() + torch.randn(vel.shape, generator=rng) * cfg.noise * cfg.fps
     got_pos, got_vel = net(pos, vel, radius.float(), mask, gravity.float())
     keep = mask[..., None].float()
-    scale = VELOCITY_SCALE / cfg.fps   # a velocity error's displacement over one frame
+    scale = VELOCITY_SCALE / cfg.rate  # a velocity error's displacement over one step
     err = ((got_pos - next_pos.float()) / scale) ** 2 + ((got_vel - next_vel.float())
                                                         / VELOCITY_SCALE) ** 2
     return (err * keep).sum() / keep.sum().clamp_min(1.0)
@@ -386,7 +436,8 @@ def learned_trajectory(net: Dynamics, scene: MotionScene, state: State, frames: 
     try:
         for k in range(frames):
             pos[k], vel[k] = p[0].numpy(), v[0].numpy()
-            p, v = net(p, v, radius, mask, gravity)
+            for _ in range(net.config.substeps):
+                p, v = net(p, v, radius, mask, gravity)
     finally:
         torch.set_num_threads(threads)
     per = SIM_HZ // net.config.fps
