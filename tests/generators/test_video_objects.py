@@ -66,7 +66,7 @@ def test_padding_bodies_never_move() -> None:
 @pytest.mark.parametrize("change", [{"fps": 7}, {"width": 0}, {"reach": 0.0}, {"noise": -1.0},
                                     {"event_share": 1.5}, {"lr": 2.0}, {"recover": -1},
                                     {"recover_noise": 0.5}, {"substeps": 0},
-                                    {"substeps": 3}, {"heads": "cubic"}])
+                                    {"substeps": 3}, {"heads": "cubic"}, {"chain": 1}])
 def test_bad_config(change: dict) -> None:
     with pytest.raises(InputError):
         dataclasses.replace(SMOKE, **change)
@@ -96,8 +96,8 @@ def test_free_flight_is_exact_at_any_substeps_and_heads() -> None:
     radius, mask, gravity = torch.full((1, 1), 0.05), torch.ones(1, 1, dtype=torch.bool), \
         torch.tensor([2.0])
     ends = []
-    for substeps, heads in ((1, "mlp"), (4, "linear"), (8, "mlp")):
-        net = Dynamics(dataclasses.replace(SMOKE, substeps=substeps, heads=heads))
+    for substeps, heads, chain in ((1, "mlp", False), (4, "linear", True), (8, "mlp", True)):
+        net = Dynamics(dataclasses.replace(SMOKE, substeps=substeps, heads=heads, chain=chain))
         p, v = pos, vel
         for _ in range(substeps):
             p, v = net(p, v, radius, mask, gravity)
@@ -110,6 +110,39 @@ def test_free_flight_is_exact_at_any_substeps_and_heads() -> None:
 def test_added_fields_keep_old_keys() -> None:
     """A field added later changes the cache key only away from its default."""
     base = ObjectsConfig()
-    assert dataclasses.replace(base, substeps=1, heads="mlp").key() == base.key()
+    assert dataclasses.replace(base, substeps=1, heads="mlp", chain=False).key() == base.key()
+    assert dataclasses.replace(base, chain=True).key() != base.key()
     assert dataclasses.replace(base, substeps=2).key() != base.key()
     assert dataclasses.replace(base, heads="linear").key() != base.key()
+
+
+def test_chain_lets_the_pair_network_see_a_bounce() -> None:
+    """A body falling onto the floor with another just above it: the floor reverses its
+    velocity (a wall network made to answer -3 on the normal velocity), so it strikes
+    the one above within the step. Without ``chain`` the pair network sees the bodies
+    parting (its gate stays shut); with it, the velocities after the floor's answer, so
+    the pair answers too. A lone body moves the same either way."""
+    torch.manual_seed(0)
+    plain = Dynamics(SMOKE)
+    with torch.no_grad():
+        plain.wall[-1].weight.zero_()
+        plain.wall[-1].bias.copy_(torch.tensor([-3.0, 0.0, 0.0, 0.0]))
+    chained = Dynamics(dataclasses.replace(SMOKE, chain=True))
+    chained.load_state_dict(plain.state_dict())
+    radius, gravity = torch.full((1, 2), 0.05), torch.tensor([2.0])
+    pos = torch.tensor([[[0.5, 0.949], [0.5, 0.839]]])
+    vel = torch.tensor([[[0.0, 1.5], [0.0, 0.0]]])
+    lone = torch.tensor([[True, False]])
+    torch.testing.assert_close(plain(pos, vel, radius, lone, gravity),
+                               chained(pos, vel, radius, lone, gravity))
+    both = torch.ones(1, 2, dtype=torch.bool)
+    free = Dynamics(SMOKE)
+    free.load_state_dict(plain.state_dict())
+    with torch.no_grad():
+        free.pair[-1].weight.zero_()
+        free.pair[-1].bias.zero_()
+    # without chain the pair network's answer is gated off: as if it answered nothing
+    torch.testing.assert_close(plain(pos, vel, radius, both, gravity),
+                               free(pos, vel, radius, both, gravity))
+    assert not torch.equal(plain(pos, vel, radius, both, gravity)[1],
+                           chained(pos, vel, radius, both, gravity)[1])

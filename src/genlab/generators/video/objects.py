@@ -58,7 +58,7 @@ from genlab.worlds.motion.spec import MotionScene
 FORMAT_VERSION = 6
 VELOCITY_SCALE = 1.0   # image fractions per second: inputs and outputs are O(1)
 EVENT = 1e-3           # a transition whose velocity changes by more than this bounced
-ADDED_FIELDS: dict[str, Any] = {"substeps": 1, "heads": "mlp"}
+ADDED_FIELDS: dict[str, Any] = {"substeps": 1, "heads": "mlp", "chain": False}
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,9 @@ class ObjectsConfig:
         heads: how a contact network answers: ``"mlp"``, its outputs are the corrections;
             ``"linear"``, its outputs are the coefficients of corrections linear in the
             contact's own kinematics (see :class:`Dynamics`).
+        chain: the pair network sees the bodies' velocities after the walls' and the
+            floor's corrections of the same step, so a contact that follows a bounce
+            within the step (a body off the floor into another) is one it can see.
     """
 
     fps: int = 30
@@ -103,11 +106,14 @@ class ObjectsConfig:
     scene_frames: int = 300
     seed: int = 0
     heads: str = "mlp"
+    chain: bool = False
 
     def __post_init__(self) -> None:
         for f in ("fps", "substeps", "width", "train_steps", "batch_size",
                   "scenes_per_scenario", "scene_frames", "seed", "recover"):
             check_int(f, getattr(self, f), 0 if f in ("seed", "recover") else 1)
+        if not isinstance(self.chain, bool):
+            raise InputError(f"chain {self.chain!r}: accepted True or False")
         if self.heads not in HEADS:
             raise InputError(f"heads {self.heads!r}: accepted {', '.join(HEADS)}")
         if SIM_HZ % self.rate:
@@ -250,7 +256,8 @@ class Dynamics(nn.Module):
             mass_i, mass_j = radius[b, i] ** 2, radius[b, j] ** 2
             unit = delta[b, i, j] / dist[b, i, j, None]
             perp = _perp(unit)
-            rel = vel[b, i] - vel[b, j]
+            seen = vel + out * VELOCITY_SCALE if cfg.chain else vel
+            rel = seen[b, i] - seen[b, j]
             closing = (rel * unit).sum(-1)
             pair_reach = _reach(closing * dt, touch[b, i, j])
             pair_in = torch.stack([gap(touch[b, i, j]), closing / VELOCITY_SCALE,
