@@ -89,6 +89,9 @@ class ObjectsConfig:
         chain: the pair network sees the bodies' velocities after the walls' and the
             floor's corrections of the same step, so a contact that follows a bounce
             within the step (a body off the floor into another) is one it can see.
+        The three options stay off: measured in docs/results.md (session 19), none
+        moves the track (``substeps`` lets bodies through walls over 10 minutes,
+        ``chain`` learns worse).
     """
 
     fps: int = 30
