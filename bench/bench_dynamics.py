@@ -56,8 +56,7 @@ def _near(data: Transitions) -> dict[str, np.ndarray]:
             "body": gap.min(-1) < 2 * travel}
 
 
-def _one_step(net: Dynamics) -> None:
-    data = Transitions.of(ObjectsConfig(recover=0, scenes_per_scenario=30), split="dev")
+def _one_step(net: Dynamics, data: Transitions) -> None:
     with torch.inference_mode():
         pos, vel = torch.from_numpy(data.pos).float(), torch.from_numpy(data.vel).float()
         for _ in range(net.config.substeps):
@@ -123,9 +122,10 @@ def main() -> None:
               f"{meta.get('final_loss', float('nan')):.4f}")
         nets.append((text, net))
     torch.set_num_threads(1)  # the one-step batch too (the rollouts set it themselves)
+    data = Transitions.of(ObjectsConfig(recover=0, scenes_per_scenario=30), split="dev")
     for name, net in nets:
         print(f"\n# {name}\n")
-        _one_step(net)
+        _one_step(net, data)
         _rollouts(net, args.scenes)
 
 
