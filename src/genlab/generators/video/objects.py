@@ -259,7 +259,9 @@ class Dynamics(nn.Module):
             mass_i, mass_j = radius[b, i] ** 2, radius[b, j] ** 2
             unit = delta[b, i, j] / dist[b, i, j, None]
             perp = _perp(unit)
-            seen = vel + out * VELOCITY_SCALE if cfg.chain else vel
+            # the walls' answer as the pair network's input only: each network learns
+            # from its own error (trained through each other, both learned worse)
+            seen = vel + out.detach() * VELOCITY_SCALE if cfg.chain else vel
             rel = seen[b, i] - seen[b, j]
             closing = (rel * unit).sum(-1)
             pair_reach = _reach(closing * dt, touch[b, i, j])
