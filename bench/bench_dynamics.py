@@ -27,15 +27,8 @@ import numpy as np
 import torch
 
 from genlab import catalog, paths
-from genlab.generators.video.objects import (
-    EVENT,
-    Dynamics,
-    ObjectsConfig,
-    Transitions,
-    ensure_trained,
-    learned_trajectory,
-    load,
-)
+from genlab.generators.video.dynamics import Dynamics, ObjectsConfig, learned_trajectory
+from genlab.generators.video.objects import EVENT, Transitions, ensure_trained, load
 from genlab.worlds.motion import splits
 from genlab.worlds.motion.physics import State, simulate
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from genlab.contracts import VideoRequest
 from genlab.generators.video.grounded import PhysicsVideo
-from genlab.generators.video.perceive import COLINEAR_PX, Perceived, _misfit, perceive
+from genlab.generators.video.perceive import COLINEAR_PX, Perceived, misfit, perceive
 from genlab.judges.detect import BLOB
 from genlab.judges.tracking import judgeable, parse, track
 from genlab.tracks import longvideo
@@ -88,7 +88,7 @@ def _perception(items: list[splits.MotionItem]) -> None:
                 errs += _errors(seen.scene, item.scene)
                 found, expected = found + seen.found, expected + seen.expected
                 if seen.scene is not None:  # squared uint8 levels over the context
-                    misfits.append(_misfit(seen.scene, request.context, FPS))
+                    misfits.append(misfit(seen.scene, request.context, FPS))
             e = np.array(errs)
             cells = [f"{np.median(e[:, c]):.3f}, {np.percentile(e[:, c], 95):.3f}"
                      for c in range(3)]

@@ -20,7 +20,8 @@ import dataclasses
 from pathlib import Path
 
 from genlab import paths
-from genlab.generators.video.objects import ObjectsConfig, VideoObjectsGenerator, ensure_trained
+from genlab.generators.video.dynamics import ObjectsConfig
+from genlab.generators.video.objects import VideoObjectsGenerator, ensure_trained
 from genlab.store import Store
 from genlab.tracks.longvideo import LongVideoTrack
 

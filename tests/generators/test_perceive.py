@@ -9,7 +9,7 @@ from genlab.contracts import VideoRequest
 from genlab.errors import ParseError, SpecError
 from genlab.generators.video.grounded import PhysicsVideo
 from genlab.generators.video.perceive import (
-    _misfit,
+    misfit,
     perceive,
     polish,
     render_and_compare,
@@ -74,8 +74,8 @@ def test_polish_lowers_the_exact_misfit_and_the_velocity_error() -> None:
         rough, motions = seen.scene, list(seen.motions)
         fitted = render_and_compare(rough, motions, request.context, 30)
         polished = polish(fitted, motions, request.context, 30)
-        assert _misfit(item.scene, request.context, 30) == 0.0
-        assert _misfit(polished, request.context, 30) <= _misfit(fitted, request.context, 30)
+        assert misfit(item.scene, request.context, 30) == 0.0
+        assert misfit(polished, request.context, 30) <= misfit(fitted, request.context, 30)
         for (p, b), (q, _) in zip(_matched(polished, item.scene), _matched(fitted, item.scene),
                                   strict=True):
             after.append(np.hypot(p.vx - b.vx, p.vy - b.vy))

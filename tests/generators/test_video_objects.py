@@ -9,12 +9,8 @@ import pytest
 import torch
 
 from genlab.errors import InputError
-from genlab.generators.video.objects import (
-    Dynamics,
-    ObjectsConfig,
-    Transitions,
-    learned_trajectory,
-)
+from genlab.generators.video.dynamics import Dynamics, ObjectsConfig, learned_trajectory
+from genlab.generators.video.objects import Transitions
 from genlab.worlds.motion import splits
 from genlab.worlds.motion.grammar import MAX_BODIES
 from genlab.worlds.motion.physics import SIM_HZ, State, advance

@@ -189,7 +189,7 @@ def polish(scene: MotionScene, motions: list[str], context: np.ndarray, fps: int
         return scene
     span = (k - 1) / fps
     size = context.shape[1]
-    best = _misfit(scene, context, fps)
+    best = misfit(scene, context, fps)
     for step_px in POLISH_STEPS_PX:
         d = step_px / size
         for _ in range(POLISH_SWEEPS):
@@ -203,7 +203,7 @@ def polish(scene: MotionScene, motions: list[str], context: np.ndarray, fps: int
                                   for n in free}
                         trial = dataclasses.replace(scene, bodies=(
                             *scene.bodies[:i], _body(body, values), *scene.bodies[i + 1:]))
-                        cost = _misfit(trial, context, fps)
+                        cost = misfit(trial, context, fps)
                         if cost < best:
                             scene, best, improved = trial, cost, True
                             break
@@ -258,7 +258,7 @@ def _residual(scene: MotionScene, context: np.ndarray, fps: int) -> np.ndarray:
     return (frames.astype(np.float64) - context).ravel()
 
 
-def _misfit(scene: MotionScene, context: np.ndarray, fps: int) -> float:
+def misfit(scene: MotionScene, context: np.ndarray, fps: int) -> float:
     """Sum of squared pixel differences between ``scene``'s first frames and ``context``."""
     return float((_residual(scene, context, fps) ** 2).sum())
 
@@ -267,12 +267,12 @@ def _best_starts(scene: MotionScene, candidates: list[list[Body]], context: np.n
                  fps: int) -> MotionScene:
     """``scene`` with each body's start chosen, one body at a time, among its
     ``candidates`` by how well the simulated, rendered context matches."""
-    best = _misfit(scene, context, fps)
+    best = misfit(scene, context, fps)
     for i, options in enumerate(candidates):
         for body in options[1:]:
             trial = dataclasses.replace(scene, bodies=(*scene.bodies[:i], body,
                                                        *scene.bodies[i + 1:]))
-            cost = _misfit(trial, context, fps)
+            cost = misfit(trial, context, fps)
             if cost < best:
                 scene, best = trial, cost
     return scene
@@ -328,5 +328,5 @@ def render_and_compare(scene: MotionScene, motions: list[str], context: np.ndarr
     fit = least_squares(lambda theta: _residual(build(theta), context, fps), start,
                         diff_step=3e-3, xtol=1e-12, ftol=1e-12, gtol=1e-12,
                         max_nfev=max_renders)
-    best = fit.x if fit.cost <= 0.5 * _misfit(build(start), context, fps) else start
+    best = fit.x if fit.cost <= 0.5 * misfit(build(start), context, fps) else start
     return build(best)
