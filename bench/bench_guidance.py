@@ -12,13 +12,15 @@ same prompts and seeds; ``--compose`` adds rows with composable guidance
 (``flow-verified``): accuracy against N. A grounded
 checkpoint (``grounding=True``) is always scored behind the whole-scene planner
 (``flow-grounded``), its only use; with ``--best-of`` also as best-of-N behind it
-(the combination of methods 1 and 3, ``scene-bestN`` rows).
+(the combination of methods 1 and 3, ``scene-bestN`` rows). ``--intervals`` applies
+the guidance only within each interval of flow time (``FlowGenerator``'s
+``guidance_interval``).
 Several ``--checkpoint`` folders give accuracy against training compute (the
 step of each is read from its ``meta.json``).
 
     python bench/bench_guidance.py [--checkpoint genlab-out/models/flow-<key> ...] \\
         [--guidance 2 3 4 5] [--samplers euler heun] [--steps 20] [--prompts 64]
-        [--planner off|on|both|none] [--compose]
+        [--planner off|on|both|none] [--compose] [--intervals 0,1 0,0.8]
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ def main() -> int:
                     help="also score the model with composable guidance (flow-composed)")
     ap.add_argument("--best-of", type=int, nargs="*", default=[],
                     help="also score best-of-N with the learned verifier, for each N")
+    ap.add_argument("--intervals", nargs="+", default=["0,1"],
+                    help="guidance intervals lo,hi of flow time (1 = noise): guidance only "
+                         "at lo <= t <= hi (Kynkaanniemi et al., 2024); default 0,1")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.checkpoint is None:
@@ -85,7 +90,8 @@ def main() -> int:
     world, judge = ShapesWorld(), SceneJudge()
     specs = dev_specs(world, args.prompts)
     print(f"flow on dev, {args.prompts} prompts per category, one image each")
-    print(f"{'step':>5} {'planner':<7} {'sampler':<7} {'steps':>5} {'w':>4} "
+    intervals = [tuple(float(x) for x in i.split(",")) for i in args.intervals]
+    print(f"{'step':>5} {'planner':<7} {'sampler':<7} {'steps':>5} {'w':>4} {'interval':>9} "
           + " ".join(f"{c:>9}" for c in CATEGORIES) + f" {'mean':>6} {'s/img':>6}")
     planners = {"off": ("off",), "on": ("on",), "both": ("off", "on"),
                 "none": ()}[args.planner] + (("compose",) if args.compose else ()) \
@@ -94,8 +100,11 @@ def main() -> int:
         path = checkpoint.resolve(ckpt)
         step = checkpoint.load_meta(path)["step"]
         print(f"# {path}")
-        for sampler, steps, w in itertools.product(args.samplers, args.steps, args.guidance):
+        for sampler, steps, w, interval in itertools.product(args.samplers, args.steps,
+                                                             args.guidance, intervals):
             flow = FlowGenerator(path, steps=steps, sampler=sampler, guidance=w)
+            if interval != (0.0, 1.0):
+                flow = flow.with_options(guidance_interval=interval)
             rows = (("scene",) + tuple(f"scene-best{n}" for n in args.best_of)
                     if flow.config.grounding else planners)
             for planner in rows:  # one checkpoint load for both rows
@@ -104,6 +113,7 @@ def main() -> int:
                 acc = accuracy(gen, world, judge, specs)
                 per_image = (time.perf_counter() - t0) / sum(len(v) for v in specs.values())
                 print(f"{step:>5} {planner:<7} {sampler:<7} {steps:>5} {w:>4g} "
+                      f"{f'{interval[0]:g}-{interval[1]:g}':>9} "
                       + " ".join(f"{acc[c]:>9.3f}" for c in CATEGORIES)
                       + f" {np.mean(list(acc.values())):>6.3f} {per_image:>6.3f}", flush=True)
     return 0

@@ -12,8 +12,14 @@ accuracy with its interval, the variant's beside ``random-scene``'s, and whether
 quality bar holds: every category above the negative control with disjoint 95%
 intervals, and ``single`` >= 0.90.
 
+``--guidance`` samples the variant at another classifier-free guidance scale than the
+generator's default (2.0), and ``--interval lo,hi`` guides only at flow times in that
+interval (``FlowGenerator``'s ``guidance_interval``); the store is then
+``genlab-out/variants/<key>-w<scale>[-i<lo>-<hi>]/``.
+
     python bench/control_variant.py "{'exact_head_dim': True, 'seed': 1,
         'cross_attention_levels': (False, True, True)}" [--db PATH] [--profile default]
+        [--guidance 3] [--interval 0,0.8]
 """
 
 from __future__ import annotations
@@ -37,6 +43,10 @@ def main() -> None:
     ap.add_argument("--db", type=Path, default=None)
     ap.add_argument("--profile", default="default", choices=("smoke", "default"),
                     help="the control track's profile (smoke: a check of this script)")
+    ap.add_argument("--guidance", type=float, default=None,
+                    help="classifier-free guidance scale (default: the generator's own)")
+    ap.add_argument("--interval", default=None,
+                    help="guidance interval lo,hi of flow time (default: every step)")
     args = ap.parse_args()
     config = dataclasses.replace(FlowConfig.default(), **ast.literal_eval(args.overrides))
     t0 = time.perf_counter()
@@ -45,11 +55,20 @@ def main() -> None:
     for name in ("timing.json", "train_log.json"):
         if (ckpt.parent / name).is_file():
             print(f"{name}: {(ckpt.parent / name).read_text()[:400]}")
-    db = args.db or paths.out_dir() / "variants" / config.key() / "genlab.db"
+    flow = FlowGenerator(ckpt)
+    folder = config.key()
+    if args.guidance is not None:
+        flow = flow.with_options(guidance=args.guidance)
+        folder += f"-w{args.guidance:g}"
+    if args.interval is not None:
+        lo, hi = (float(x) for x in args.interval.split(","))
+        flow = flow.with_options(guidance_interval=(lo, hi))
+        folder += f"-i{lo:g}-{hi:g}"
+    db = args.db or paths.out_dir() / "variants" / folder / "genlab.db"
     db.parent.mkdir(parents=True, exist_ok=True)
     track = ControlTrack()
     with Store(db) as store:
-        cards = {"flow": track.run("flow", FlowGenerator(ckpt), store, args.profile,
+        cards = {"flow": track.run("flow", flow, store, args.profile,
                                    progress=True)}
         for name in catalog.CONTROLS:
             cards[name] = track.run(name, catalog.GENERATORS.get(name), store, args.profile)

@@ -150,3 +150,26 @@ def test_dtype_option_is_checked_against_the_cpu(ckpt: Path,
     a = gen.generate(PROMPTS, [1, 2, 3]).images.astype(float)
     b = half.generate(PROMPTS, [1, 2, 3]).images.astype(float)
     assert b.shape == a.shape and np.abs(a - b).mean() < 8  # bfloat16 rounding, not noise
+
+
+def test_guidance_interval_guides_only_inside_it(gen: FlowGenerator,
+                                                 same_up_to_rounding: Any) -> None:
+    """Outside the interval only the conditional branch runs: an interval that holds no
+    sampling time draws the unguided (w = 1) images; the full interval is the default
+    and keeps the run hash; a part of it draws other images than either."""
+    euler = gen.with_options(sampler="euler", steps=4)
+    seeds = [3, 4]
+    full = euler.generate(PROMPTS[:2], seeds).images
+    assert euler.with_options(guidance_interval=(0, 1)).describe() == euler.describe()
+    none = euler.with_options(guidance_interval=(0.0, 0.1)).generate(PROMPTS[:2], seeds)
+    unguided = euler.with_options(guidance=1.0).generate(PROMPTS[:2], seeds).images
+    same_up_to_rounding(none.images, unguided)
+    part = euler.with_options(guidance_interval=(0.2, 0.6))
+    assert part.describe()["guidance_interval"] == [0.2, 0.6]
+    mid = part.generate(PROMPTS[:2], seeds).images
+    assert not np.array_equal(mid, full) and not np.array_equal(mid, unguided)
+    for bad in ((0.5, 0.2), (0.0, 1.5), "01", (0.1,), None):
+        with pytest.raises(InputError, match="guidance_interval must be two times"):
+            gen.with_options(guidance_interval=bad)
+    with pytest.raises(InputError, match="guidance_interval"):
+        part.stream(PROMPTS[:1], [0])

@@ -417,3 +417,37 @@ def test_dit_config_errors_name_the_bad_value() -> None:
         FlowConfig(backbone="dit", pooled_text=False, dit_width=100)
     with pytest.raises(InputError, match="dit_depth must be an int >= 1"):
         FlowConfig(backbone="dit", pooled_text=False, dit_depth=0)
+
+
+def test_extra_emas_are_the_emas_of_their_own_runs(trained: Path, tmp_path: Path) -> None:
+    """A run with extra EMA decays, paused and resumed, holds for each decay exactly the
+    EMA a run with that ``ema_decay`` ends with (the EMA never feeds back), and
+    ``split_emas`` writes each into the cache as that config's finished run."""
+    extra = dataclasses.replace(TINY, extra_ema_decays=(0.9, 0.5))
+    assert extra.key() != TINY.key()
+    train_mod.train(extra, tmp_path / "extra", progress=False, stop_at=5)
+    final = train_mod.train(extra, tmp_path / "extra", progress=False)
+    assert (final / checkpoint.extra_ema_file(0.9)).is_file()
+    cache = tmp_path / "cache"
+    split = train_mod.split_emas(final, cache)
+    assert sorted(split) == [0.5, 0.9, TINY.ema_decay]
+    direct = train_mod.train(dataclasses.replace(TINY, ema_decay=0.9), tmp_path / "direct",
+                             progress=False)
+    for decay, reference in ((0.9, direct), (TINY.ema_decay, checkpoint.resolve(trained))):
+        got = split[decay]
+        assert checkpoint.load_config(got) == dataclasses.replace(TINY, ema_decay=decay)
+        assert got == ensure_trained(checkpoint.load_config(got), cache, progress=False)
+        for f in (checkpoint.WEIGHTS, checkpoint.EMA_WEIGHTS):
+            a, b = load_file(str(got / f)), load_file(str(reference / f))
+            assert all(torch.equal(a[k], b[k]) for k in a), f"{decay}: {f} differs"
+    a = load_file(str(split[0.5] / checkpoint.EMA_WEIGHTS))
+    b = load_file(str(split[0.9] / checkpoint.EMA_WEIGHTS))
+    assert not all(torch.equal(a[k], b[k]) for k in a)  # two decays, two averages
+    assert train_mod.split_emas(final, cache) == split  # kept, not rewritten
+    with pytest.raises(InputError, match=r"extra_ema_decays \(0\.9, 0\.9\)"):
+        dataclasses.replace(TINY, extra_ema_decays=(0.9, 0.9))
+    with pytest.raises(InputError, match="none equal to ema_decay"):
+        dataclasses.replace(TINY, extra_ema_decays=(TINY.ema_decay,))
+    train_mod.train(extra, tmp_path / "half", progress=False, stop_at=5)
+    with pytest.raises(InputError, match=r"at step 5 of 10"):
+        train_mod.split_emas(tmp_path / "half", cache)

@@ -4,6 +4,7 @@ A checkpoint is one directory ``<run>/step-0001200/`` holding
 
     model.safetensors   raw weights (text encoder ``text.*`` + UNet ``unet.*``)
     ema.safetensors     the EMA weights, same keys (what sampling uses)
+    ema-<d>.safetensors the EMA of decay d, one per ``FlowConfig.extra_ema_decays``
     config.json         the FlowConfig that built them
     meta.json           {"step": ..., "train_steps": ...}
     state.pt            optimiser + LR schedule + EMA counter + RNG states (resume only)
@@ -43,6 +44,11 @@ FILES = (WEIGHTS, EMA_WEIGHTS, CONFIG, META, STATE)
 PREFIX = "step-"
 
 
+def extra_ema_file(decay: float) -> str:
+    """The file of the extra EMA of ``decay`` in a checkpoint."""
+    return f"ema-{decay!r}.safetensors"
+
+
 def step_dir(run_dir: Path, step: int) -> Path:
     return run_dir / f"{PREFIX}{step:07d}"
 
@@ -72,8 +78,16 @@ def resolve(path: str | os.PathLike[str]) -> Path:
 
 
 def save(run_dir: Path, step: int, model: FlowModel, ema_state: dict[str, torch.Tensor],
-         train_state: dict[str, Any]) -> Path:
-    """Write checkpoint ``step`` atomically; return its directory."""
+         train_state: dict[str, Any],
+         extra_emas: dict[float, dict[str, torch.Tensor]] | None = None) -> Path:
+    """Write checkpoint ``step`` atomically; return its directory. ``extra_emas`` maps
+    each of the config's ``extra_ema_decays`` to its EMA weights (a fine-tune of such a
+    model, which keeps none, passes None)."""
+    if extra_emas is None:
+        extra_emas = {}
+    elif sorted(extra_emas) != sorted(model.config.extra_ema_decays):
+        raise InputError(f"extra EMAs {sorted(extra_emas)} do not match the config's "
+                         f"extra_ema_decays {model.config.extra_ema_decays}")
     run_dir.mkdir(parents=True, exist_ok=True)
     final = step_dir(run_dir, step)
     tmp = run_dir / f".tmp-{final.name}-{os.getpid()}"
@@ -85,7 +99,9 @@ def save(run_dir: Path, step: int, model: FlowModel, ema_state: dict[str, torch.
     meta = {"step": step, "train_steps": model.config.train_steps}
     (tmp / META).write_text(json.dumps(meta))
     torch.save(train_state, tmp / STATE)
-    for f in FILES:
+    for decay, state in extra_emas.items():
+        save_file(_contiguous(state), str(tmp / extra_ema_file(decay)))
+    for f in (*FILES, *map(extra_ema_file, extra_emas)):
         _fsync(tmp / f)
     if final.exists():  # a re-run of a step whose checkpoint survived a crash
         trash = run_dir / f".old-{final.name}-{os.getpid()}"
@@ -104,11 +120,14 @@ def prune(run_dir: Path, keep: Path) -> None:
 
 
 def write_folder(final: Path, weights: dict[str, dict[str, torch.Tensor]],
-                 texts: dict[str, str], *, replace: bool = False) -> Path:
-    """Write a model folder atomically: ``weights[file]`` (a state dict) as safetensors and
-    ``texts[file]`` as text go into a temporary sibling, are fsynced, and the folder is
-    renamed into place, so a kill at any moment leaves no half-written model. An existing
-    ``final`` is kept (another process finished first) unless ``replace``."""
+                 texts: dict[str, str], *, replace: bool = False,
+                 copies: dict[str, Path] | None = None) -> Path:
+    """Write a model folder atomically: ``weights[file]`` (a state dict) as safetensors,
+    ``texts[file]`` as text and a copy of each ``copies[file]`` go into a temporary
+    sibling, are fsynced, and the folder is renamed into place, so a kill at any moment
+    leaves no half-written model. An existing ``final`` is kept (another process finished
+    first) unless ``replace``."""
+    copies = copies or {}
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".tmp-{final.name}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -117,7 +136,9 @@ def write_folder(final: Path, weights: dict[str, dict[str, torch.Tensor]],
         save_file(_contiguous(state), str(tmp / name))
     for name, text in texts.items():
         (tmp / name).write_text(text)
-    for name in (*weights, *texts):
+    for name, source in copies.items():
+        shutil.copyfile(source, tmp / name)
+    for name in (*weights, *texts, *copies):
         _fsync(tmp / name)
     if final.exists():
         if not replace:
@@ -218,13 +239,14 @@ def ema_state(model: FlowModel, shadow: Sequence[torch.Tensor]) -> dict[str, tor
     return sd
 
 
-def load_ema(model: FlowModel, ckpt: Path) -> list[torch.Tensor]:
-    """The EMA shadow parameters stored in checkpoint ``ckpt``, in ``model``'s
-    ``named_parameters`` order; a mismatch is a CheckpointError naming the file."""
-    ema = read_weights(ckpt / EMA_WEIGHTS)
+def load_ema(model: FlowModel, ckpt: Path, file: str = EMA_WEIGHTS) -> list[torch.Tensor]:
+    """The EMA shadow parameters stored in checkpoint ``ckpt`` (``file``: the main EMA or
+    an :func:`extra_ema_file`), in ``model``'s ``named_parameters`` order; a mismatch is a
+    CheckpointError naming the file."""
+    ema = read_weights(ckpt / file)
     names = [n for n, _ in model.named_parameters()]
     if set(names) - set(ema):
-        raise CheckpointError(f"EMA weights in {ckpt} do not match the config")
+        raise CheckpointError(f"EMA weights {ckpt / file} do not match the config")
     return [ema[n].clone() for n in names]
 
 

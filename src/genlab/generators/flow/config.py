@@ -37,7 +37,7 @@ ADDED_FIELDS: dict[str, Any] = {"box_fourier": False, "pooled_dropout": 0.0,
                                "coord_channels": False, "grounding": False,
                                "count_loss": 0.0, "counter": "", "backbone": "unet",
                                "dit_width": 128, "dit_depth": 6, "dit_patch": 2,
-                               "latent": ""}
+                               "latent": "", "extra_ema_decays": ()}
 
 BACKBONES = ("unet", "dit")
 
@@ -146,6 +146,14 @@ class FlowConfig:
         weight_decay: AdamW weight decay.
         grad_clip: gradient-norm clip (0 disables).
         ema_decay: maximum EMA decay (diffusers' EMAModel warms it up from 0).
+        extra_ema_decays: more EMAs of the same weights, kept beside the main one and
+            checkpointed with it. The EMA never feeds back into training, so a run with
+            extras holds, for each decay d, exactly the EMA a run with ``ema_decay=d``
+            would end with; :func:`genlab.generators.flow.train.split_emas` writes each
+            into the cache under that config (one training, several EMA lengths:
+            the question EDM2's post-hoc EMA asks, Karras et al., 2024). The warm-up
+            caps every decay at ``(1 + k) / (10 + k)`` at step ``k``, so within
+            ``train_steps`` decays above ``1 - 9 / (9 + train_steps)`` are one EMA.
         cfg_dropout: probability of training a sample on the null condition (CFG).
         prediction: what the UNet outputs: ``"velocity"`` (v = eps - x0 directly)
             or ``"x0"`` (the clean image, converted to v = (x_t - x0) / t); the
@@ -202,6 +210,7 @@ class FlowConfig:
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     ema_decay: float = 0.995
+    extra_ema_decays: tuple[float, ...] = ()
     cfg_dropout: float = 0.1
     prediction: str = "x0"
     t_mean: float = 0.0
@@ -412,6 +421,11 @@ def _validate(c: FlowConfig) -> None:
         raise InputError(f"cfg_dropout {c.cfg_dropout} must be in [0, 1)")
     if not 0.0 <= c.ema_decay < 1.0:
         raise InputError(f"ema_decay {c.ema_decay} must be in [0, 1)")
+    extra = c.extra_ema_decays
+    if (any(not 0.0 <= d < 1.0 for d in extra) or len(set(extra)) != len(extra)
+            or c.ema_decay in extra):
+        raise InputError(f"extra_ema_decays {extra} must be distinct decays in [0, 1), "
+                         f"none equal to ema_decay {c.ema_decay}")
     for name in ("train_steps", "batch_size", "checkpoint_every", "log_every", "max_tokens",
                  "box_bins", "workers"):
         if getattr(c, name) < 1:

@@ -63,11 +63,13 @@ def stream(gen: FlowGenerator, prompts: Sequence[str], seeds: Sequence[int],
            grounding: Sequence[Grounding | None] | None = None) -> StreamResult:
     """Generate ``prompts`` as a stream: one enters per backbone call (stream batch).
     ``grounding``: a grounded model's plans, as for :meth:`FlowGenerator.generate`."""
-    if gen.sampler != "euler" or gen.compose or gen.attention is not None or gen.cache != 1:
+    if gen.sampler != "euler" or gen.compose or gen.attention is not None or gen.cache != 1 \
+            or gen.guidance_interval != (0.0, 1.0):
         raise InputError(f"stream batching needs the euler sampler, without compose, attention "
-                         f"guidance or feature caching; got sampler={gen.sampler!r}, compose="
-                         f"{gen.compose}, attention={gen.attention is not None}, "
-                         f"cache={gen.cache}")
+                         f"guidance, feature caching or a guidance interval; got sampler="
+                         f"{gen.sampler!r}, compose={gen.compose}, attention="
+                         f"{gen.attention is not None}, cache={gen.cache}, guidance_interval="
+                         f"{gen.guidance_interval}")
     boxes_ = gen._check(prompts, seeds, boxes, size)
     plans = gen._plans(prompts, boxes_, grounding)
     torch.set_flush_denormal(True)

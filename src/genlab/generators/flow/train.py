@@ -23,9 +23,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import ctypes
+import dataclasses
 import datetime
+import json
 import math
 import os
+import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -61,6 +64,7 @@ class _Run:
     optimizer: torch.optim.Optimizer
     schedule: torch.optim.lr_scheduler.LambdaLR
     ema: EMAModel
+    extra_emas: dict[float, EMAModel]  # FlowConfig.extra_ema_decays, by decay
     rng: np.random.Generator
     noise: torch.Generator
     rank: int = 0
@@ -106,10 +110,11 @@ def _new_run(c: FlowConfig, rank: int = 0, cache_dir: Path | None = None) -> _Ru
                             weight_decay=c.weight_decay, fused=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(c, s))
     ema = EMAModel(model.parameters(), decay=c.ema_decay, foreach=True)
+    extra = {d: EMAModel(model.parameters(), decay=d, foreach=True) for d in c.extra_ema_decays}
     counter = ensure_counter(c, cache_dir) if cache_dir is not None else None
     latent = ensure_latent(c, cache_dir) if cache_dir is not None else None
-    return _Run(c, model, opt, schedule, ema, *_streams(c, rank), rank=rank, counter=counter,
-                latent=latent)
+    return _Run(c, model, opt, schedule, ema, extra, *_streams(c, rank), rank=rank,
+                counter=counter, latent=latent)
 
 
 def _checksum(model: torch.nn.Module) -> float:
@@ -134,8 +139,11 @@ def _save(run: _Run, out_dir: Path) -> Path | None:
             "optimizer": run.optimizer.state_dict(), "schedule": run.schedule.state_dict(),
             "ema_step": run.ema.optimization_step, "streams": streams,
         }
+        extra = {d: checkpoint.ema_state(run.model, e.shadow_params)
+                 for d, e in run.extra_emas.items()}
         path = checkpoint.save(out_dir, run.step, run.model,
-                               checkpoint.ema_state(run.model, run.ema.shadow_params), state)
+                               checkpoint.ema_state(run.model, run.ema.shadow_params), state,
+                               extra)
         checkpoint.prune(out_dir, keep=path)
     if run.distributed:  # nobody runs ahead of a checkpoint that is not yet on disk
         dist.barrier()
@@ -150,11 +158,15 @@ def _restore(run: _Run, ckpt: Path) -> None:
                               f"or resume=False")
     checkpoint.fill(run.model, checkpoint.read_weights(ckpt / checkpoint.WEIGHTS), ckpt)
     run.ema.shadow_params = checkpoint.load_ema(run.model, ckpt)
+    for d, e in run.extra_emas.items():
+        e.shadow_params = checkpoint.load_ema(run.model, ckpt, checkpoint.extra_ema_file(d))
     state = checkpoint.load_state(ckpt)
     try:
         run.optimizer.load_state_dict(state["optimizer"])
         run.schedule.load_state_dict(state["schedule"])
         run.ema.optimization_step = int(state["ema_step"])
+        for e in run.extra_emas.values():
+            e.optimization_step = run.ema.optimization_step
         mine = state["streams"][run.rank]
         run.noise.set_state(mine["noise"])
         run.rng.bit_generator.state = mine["rng"]
@@ -260,6 +272,8 @@ def _train_step(run: _Run) -> float:
     run.optimizer.step()
     run.schedule.step()
     run.ema.step(run.model.parameters())
+    for e in run.extra_emas.values():
+        e.step(run.model.parameters())
     return value
 
 
@@ -363,6 +377,45 @@ def _loop(rank: int, config: FlowConfig, out_dir: Path, progress: bool,
             if run.step % config.checkpoint_every == 0 or run.step == end:
                 last = _save(run, out_dir)
     return last
+
+
+def split_emas(ckpt: Path, cache_dir: Path) -> dict[float, Path]:
+    """Write each EMA of a finished run with ``extra_ema_decays`` into ``cache_dir`` as
+    the finished run of its own config (``ema_decay`` = that decay, no extras): the
+    checkpoint a run of that config would have written, since the EMA never feeds back
+    into training. Returns {decay: checkpoint}, the main decay included; an entry already
+    in the cache is kept."""
+    ckpt = checkpoint.resolve(ckpt)
+    config = checkpoint.load_config(ckpt)
+    meta = checkpoint.load_meta(ckpt)
+    if meta["step"] < config.train_steps:
+        raise InputError(f"{ckpt} is at step {meta['step']} of {config.train_steps}; finish "
+                         f"the run before splitting its EMAs")
+    files = {config.ema_decay: checkpoint.EMA_WEIGHTS,
+             **{d: checkpoint.extra_ema_file(d) for d in config.extra_ema_decays}}
+    raw = checkpoint.read_weights(ckpt / checkpoint.WEIGHTS)
+    out = {}
+    for decay, file in files.items():
+        own = dataclasses.replace(config, ema_decay=decay, extra_ema_decays=())
+        folder = run_dir(own, cache_dir)
+        with checkpoint.cache_lock(folder):
+            found = checkpoint.checkpoints(folder)
+            if found and checkpoint.load_meta(found[-1])["step"] >= own.train_steps:
+                out[decay] = found[-1]
+                continue
+            if (ckpt.parent / CURVE).is_file():  # the run's loss curve, as train keeps it
+                tmp = folder / f".{CURVE}.{os.getpid()}"
+                shutil.copyfile(ckpt.parent / CURVE, tmp)
+                os.replace(tmp, folder / CURVE)
+            final = checkpoint.write_folder(
+                checkpoint.step_dir(folder, meta["step"]),
+                {checkpoint.WEIGHTS: raw,
+                 checkpoint.EMA_WEIGHTS: checkpoint.read_weights(ckpt / file)},
+                {checkpoint.CONFIG: own.to_json(), checkpoint.META: json.dumps(meta)},
+                copies={checkpoint.STATE: ckpt / checkpoint.STATE})
+            checkpoint.prune(folder, keep=final)  # an unfinished run of that config
+            out[decay] = final
+    return out
 
 
 def run_dir(config: FlowConfig, cache_dir: Path) -> Path:
