@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 import torch
-from dev_accuracy import CATEGORIES, dev_specs
+from dev_accuracy import CATEGORIES, dev_specs, passes
 from scipy.stats import binomtest
 
 from genlab import paths
@@ -45,17 +45,6 @@ def final_decay(decay: float, train_steps: int) -> float:
     ``(1 + k) / (10 + k)`` and caps it at ``decay``, so within ``train_steps`` every decay
     above ``1 - 9 / (9 + train_steps)`` gives the same EMA (0.99834 at 5,400 steps)."""
     return min(decay, train_steps / (9 + train_steps))
-
-
-def passes(generator: FlowGenerator, specs: dict, world: ShapesWorld,
-           judge: SceneJudge) -> dict[str, np.ndarray]:
-    """Each dev image's verdict, per category (image seeds 0..n-1, as dev_accuracy)."""
-    out = {}
-    for category, s in specs.items():
-        images = generator.generate([world.prompt(x) for x in s], list(range(len(s))),
-                                    boxes=[x.boxes for x in s]).images
-        out[category] = np.array([v.passed for v in judge.judge(images, s)], dtype=float)
-    return out
 
 
 def mean_diff_interval(a: dict[str, np.ndarray], b: dict[str, np.ndarray],
@@ -97,7 +86,7 @@ def main() -> None:
     verdicts = {}
     for decay in sorted(split):
         t1 = time.perf_counter()
-        verdicts[decay] = passes(FlowGenerator(split[decay]), specs, world, judge)
+        verdicts[decay] = passes(FlowGenerator(split[decay]), world, judge, specs)
         print(f"  EMA {decay}: {split[decay]} judged in {time.perf_counter() - t1:.0f} s",
               flush=True)
     own = config.ema_decay

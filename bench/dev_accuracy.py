@@ -22,12 +22,18 @@ def dev_specs(world: Any, prompts: int) -> dict[str, list[Any]]:
     return {c: world.sample_specs(c, "dev", prompts, PROMPT_SEED) for c in CATEGORIES}
 
 
-def accuracy(generator: Any, world: Any, judge: Any,
-             specs: dict[str, list[Any]]) -> dict[str, float]:
-    """Fraction of images the judge passes, per category (image seeds 0..n-1)."""
-    acc = {}
+def passes(generator: Any, world: Any, judge: Any,
+           specs: dict[str, list[Any]]) -> dict[str, np.ndarray]:
+    """Each image's verdict (1 passed, 0 failed), per category (image seeds 0..n-1)."""
+    out = {}
     for category, s in specs.items():
         images = generator.generate([world.prompt(x) for x in s], list(range(len(s))),
                                     boxes=[x.boxes for x in s]).images
-        acc[category] = float(np.mean([v.passed for v in judge.judge(images, s)]))
-    return acc
+        out[category] = np.array([v.passed for v in judge.judge(images, s)], dtype=float)
+    return out
+
+
+def accuracy(generator: Any, world: Any, judge: Any,
+             specs: dict[str, list[Any]]) -> dict[str, float]:
+    """Fraction of images the judge passes, per category (image seeds 0..n-1)."""
+    return {c: float(v.mean()) for c, v in passes(generator, world, judge, specs).items()}

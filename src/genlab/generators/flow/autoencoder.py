@@ -44,6 +44,7 @@ from torch import nn
 
 from genlab.errors import CheckpointError, InputError, check_int
 from genlab.generators.flow.checkpoint import cache_lock
+from genlab.generators.flow.config import FlowConfig, autoencoder_config
 
 DECODERS = ("vae", "tiny")
 PROFILES = ("default", "smoke")
@@ -313,3 +314,19 @@ def ensure_autoencoder(config: AutoencoderConfig, cache_dir: Path,
                    {"config": {k: getattr(config, k) for k in TINY_FIELDS},
                     "train_seconds": round(time.perf_counter() - t0, 1)})
     return space.requires_grad_(False).eval()
+
+
+def checkpoint_latent(config: FlowConfig, path: Path) -> LatentSpace | None:
+    """The autoencoder the flow checkpoint ``path`` (of ``config``) was trained on: in the
+    model cache that holds its run (``<cache>/flow-<key>/<checkpoint>``); None for a pixel
+    model. A missing VAE is an error (its latents are the model's); a missing tiny
+    decoder is trained."""
+    if not config.latent:
+        return None
+    ae = autoencoder_config(config.latent)
+    cache = path.parent.parent
+    if not (autoencoder_dir(ae, cache) / VAE_WEIGHTS).is_file():
+        raise CheckpointError(f"the latent model {path} needs its autoencoder "
+                              f"{autoencoder_dir(ae, cache)}, which is missing; train it with "
+                              f"genlab train (or ensure_autoencoder) into {cache}")
+    return ensure_autoencoder(ae, cache, progress=False)

@@ -22,66 +22,26 @@ import numpy as np
 import torch
 
 from genlab.contracts import BoxList, Generation, check_request
-from genlab.errors import CheckpointError, GenlabError, InputError
+from genlab.errors import GenlabError, InputError
 from genlab.generators.flow import aot, attention, checkpoint, composition, stream
 from genlab.generators.flow.attention import AttentionGuidance
-from genlab.generators.flow.autoencoder import (
-    VAE_WEIGHTS,
-    LatentSpace,
-    autoencoder_dir,
-    check_decoder,
-    ensure_autoencoder,
-)
-from genlab.generators.flow.config import FlowConfig, autoencoder_config
+from genlab.generators.flow.autoencoder import LatentSpace, check_decoder, checkpoint_latent
 from genlab.generators.flow.feature_cache import FeatureCache, check_interval
 from genlab.generators.flow.grounding import Grounding, from_layout
+from genlab.generators.flow.guidance import (
+    FULL_INTERVAL,
+    check_guidance_interval,
+    combine,
+    scale_at,
+)
 from genlab.generators.flow.model import FlowModel
 from genlab.generators.flow.objective import tensor_to_images
 from genlab.generators.flow.precision import check_dtype, precision
-from genlab.generators.flow.sampling import get_sampler, time_grid
+from genlab.generators.flow.sampling import get_sampler, initial_noise, time_grid
 from genlab.generators.flow.stream import StreamResult
 
 IN_MEMORY = Path("<in-memory>")
 """The checkpoint path of a model wrapped by :meth:`FlowGenerator.from_model`."""
-
-
-def initial_noise(seeds: Sequence[int], size: int, channels: int = 3) -> torch.Tensor:
-    """Initial noise ``(n, channels, size, size)``: row i from its own seeded generator,
-    so it does not depend on what else is in the batch."""
-    return torch.stack([torch.randn(channels, size, size,
-                                    generator=torch.Generator().manual_seed(int(x)))
-                        for x in seeds])
-
-
-def _load_latent(config: FlowConfig, path: Path) -> LatentSpace | None:
-    """The autoencoder a latent model was trained on: in the model cache that holds its
-    run (``<cache>/flow-<key>/<checkpoint>``); None for a pixel model. A missing VAE is
-    an error (its latents are the model's); a missing tiny decoder is trained."""
-    if not config.latent:
-        return None
-    ae = autoencoder_config(config.latent)
-    cache = path.parent.parent
-    if not (autoencoder_dir(ae, cache) / VAE_WEIGHTS).is_file():
-        raise CheckpointError(f"the latent model {path} needs its autoencoder "
-                              f"{autoencoder_dir(ae, cache)}, which is missing; train it with "
-                              f"genlab train (or ensure_autoencoder) into {cache}")
-    return ensure_autoencoder(ae, cache, progress=False)
-
-
-FULL_INTERVAL = (0.0, 1.0)  # guidance at every step
-
-
-def check_guidance_interval(value: object) -> tuple[float, float]:
-    """``(lo, hi)`` with ``0 <= lo <= hi <= 1``, as floats; anything else an InputError."""
-    try:
-        lo, hi = (float(v) for v in value)  # type: ignore[attr-defined]
-        ok = not isinstance(value, (str, bytes)) and 0.0 <= lo <= hi <= 1.0
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise InputError(f"guidance_interval must be two times (lo, hi) with 0 <= lo <= hi "
-                         f"<= 1, got {value!r}")
-    return lo, hi
 
 
 class FlowGenerator:
@@ -98,9 +58,7 @@ class FlowGenerator:
     ``dtype`` (``float32``, or ``bfloat16``: the backbone under ``torch.autocast``, only
     on a CPU that computes bfloat16 natively; :data:`DTYPES`), ``guidance_interval``
     (``(lo, hi)``: guidance only at times ``lo <= t <= hi``, the conditional branch alone
-    elsewhere; Kynkaanniemi et al., 2024, "Applying Guidance in a Limited Interval
-    Improves Sample and Distribution Quality in Diffusion Models"; default (0, 1):
-    every step).
+    elsewhere, :mod:`.guidance`; default (0, 1): every step).
     The default guidance 2.0 had the best mean dev accuracy of w in 1..5 for the
     default model (bench/bench_guidance.py, docs/results.md): stronger guidance
     sharpens single objects a little but costs counting and negation much more.
@@ -118,7 +76,7 @@ class FlowGenerator:
         path = checkpoint.resolve(checkpoint_dir)
         self._configure(checkpoint.load_model(path, ema=ema), path, steps, sampler, guidance,
                         batch_size, compose, attention)
-        self.latent = _load_latent(self.config, path)
+        self.latent = checkpoint_latent(self.config, path)
         self.decoder = self._check_decoder(decoder)
         self.cache = self._check_cache(cache)
         self.dtype = check_dtype(dtype)
@@ -477,7 +435,6 @@ class FlowGenerator:
         n = len(seeds)
         cond = (states[:n], smask[:n], None if boxes is None else boxes[:n])
         guided_until = 0.0 if self.attention is None else self.attention.until
-        lo, hi = self.guidance_interval
         features = FeatureCache(self.model.unet, self.cache) if self.cache != 1 else None
         calls = 0
 
@@ -491,9 +448,10 @@ class FlowGenerator:
                 timings["attention_guidance"] = (timings.get("attention_guidance", 0.0)
                                                  + time.perf_counter() - tg)
             tb = time.perf_counter()
-            # Outside the guidance interval the conditional branch alone (feature caching
-            # keeps both branches: its cached features are per batch).
-            cond_only = uncond and rows is None and features is None and not lo <= t <= hi
+            w_t = w if rows is not None else scale_at(w, self.guidance_interval, t)
+            # At weight 1 (outside the guidance interval) the conditional branch alone
+            # (feature caching keeps both branches: its cached features are per batch).
+            cond_only = uncond and rows is None and features is None and w_t == 1.0
             s_, m_, b_, g_ = states, smask, boxes, maps
             if cond_only:
                 xx, s_, m_, b_ = x, cond[0], cond[1], cond[2]
@@ -507,14 +465,8 @@ class FlowGenerator:
                 v = self.model.velocity(xx, torch.full((xx.shape[0],), t), s_, m_,
                                         boxes=b_, grounding=g_).float()
             calls += 1
-            if rows is not None:  # v_u + sum_i w_i (v_i - v_u), per image
-                img, weight = rows
-                v_c, v_u = v[:len(img)], v[len(img):]
-                delta = weight[:, None, None, None] * (v_c - v_u[img])
-                v = v_u + torch.zeros_like(v_u).index_add_(0, img, delta)
-            elif uncond and not cond_only:
-                v_c, v_u = v.chunk(2)
-                v = v_u + (w if lo <= t <= hi else 1.0) * (v_c - v_u)
+            if uncond and not cond_only:
+                v = combine(v, w_t, rows)
             timings["backbone"] += time.perf_counter() - tb
             if shift is not None:  # Euler from the guided x: x' + h v(x') = x + h (v + shift / h)
                 v = v - shift * self.steps

@@ -38,10 +38,10 @@ import torch
 
 from genlab.errors import CheckpointError, InputError, check_int
 from genlab.generators.flow import checkpoint, student
-from genlab.generators.flow.generator import FlowGenerator, initial_noise
+from genlab.generators.flow.generator import FlowGenerator
 from genlab.generators.flow.model import FlowModel
 from genlab.generators.flow.objective import images_to_tensor
-from genlab.generators.flow.sampling import get_sampler, time_grid
+from genlab.generators.flow.sampling import get_sampler, initial_noise, time_grid
 from genlab.progress import bars
 from genlab.worlds.shapes.world import ShapesWorld
 

@@ -16,7 +16,7 @@ grid through :func:`diffusers_sampler` (``dpmpp-2m``, ``dpmpp-3m``, ``unipc``).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -31,6 +31,14 @@ Sampler = Callable[..., torch.Tensor]
 
 SAMPLERS: Registry[Sampler] = Registry("sampler")
 CALLS_PER_STEP: dict[str, int] = {}
+
+
+def initial_noise(seeds: Sequence[int], size: int, channels: int = 3) -> torch.Tensor:
+    """Initial noise ``(n, channels, size, size)`` at t = 1: row i from its own seeded
+    generator, so it does not depend on what else is in the batch."""
+    return torch.stack([torch.randn(channels, size, size,
+                                    generator=torch.Generator().manual_seed(int(x)))
+                        for x in seeds])
 
 
 def time_grid(steps: int) -> list[float]:

@@ -31,6 +31,7 @@ import torch
 from genlab.contracts import BoxList, Generation
 from genlab.errors import GenlabError, InputError
 from genlab.generators.flow.grounding import Grounding
+from genlab.generators.flow.guidance import FULL_INTERVAL, combine
 from genlab.generators.flow.precision import precision
 from genlab.generators.flow.sampling import time_grid
 
@@ -64,7 +65,7 @@ def stream(gen: FlowGenerator, prompts: Sequence[str], seeds: Sequence[int],
     """Generate ``prompts`` as a stream: one enters per backbone call (stream batch).
     ``grounding``: a grounded model's plans, as for :meth:`FlowGenerator.generate`."""
     if gen.sampler != "euler" or gen.compose or gen.attention is not None or gen.cache != 1 \
-            or gen.guidance_interval != (0.0, 1.0):
+            or gen.guidance_interval != FULL_INTERVAL:
         raise InputError(f"stream batching needs the euler sampler, without compose, attention "
                          f"guidance, feature caching or a guidance interval; got sampler="
                          f"{gen.sampler!r}, compose={gen.compose}, attention="
@@ -141,5 +142,4 @@ def _velocity(gen: FlowGenerator, x: torch.Tensor, t: torch.Tensor, states: torc
     both = None if grounded is None else torch.cat([grounded, torch.zeros_like(grounded)])
     v = model.velocity(torch.cat([x, x]), torch.cat([t, t]), torch.cat([states, null_s]),
                        torch.cat([smask, null_m]), boxes=boxes, grounding=both)
-    v_c, v_u = v.chunk(2)
-    return v_u + w * (v_c - v_u)
+    return combine(v, w)
