@@ -14,13 +14,14 @@ checkpoint (``grounding=True``) is always scored behind the whole-scene planner
 (``flow-grounded``), its only use; with ``--best-of`` also as best-of-N behind it
 (the combination of methods 1 and 3, ``scene-bestN`` rows). ``--intervals`` applies
 the guidance only within each interval of flow time (``FlowGenerator``'s
-``guidance_interval``).
+``guidance_interval``), and ``--rules`` combines the branches by each guidance rule
+(``guidance_rule``: ``cfg``, ``apg[:eta=E,r=R]``, ``rescale[:phi=P]``).
 Several ``--checkpoint`` folders give accuracy against training compute (the
 step of each is read from its ``meta.json``).
 
     python bench/bench_guidance.py [--checkpoint genlab-out/models/flow-<key> ...] \\
         [--guidance 2 3 4 5] [--samplers euler heun] [--steps 20] [--prompts 64]
-        [--planner off|on|both|none] [--compose] [--intervals 0,1 0,0.8]
+        [--planner off|on|both|none] [--compose] [--intervals 0,1 0,0.8] [--rules cfg apg]
 """
 
 from __future__ import annotations
@@ -83,6 +84,9 @@ def main() -> int:
     ap.add_argument("--intervals", nargs="+", default=["0,1"],
                     help="guidance intervals lo,hi of flow time (1 = noise): guidance only "
                          "at lo <= t <= hi (Kynkaanniemi et al., 2024); default 0,1")
+    ap.add_argument("--rules", nargs="+", default=["cfg"],
+                    help="guidance rules: cfg, apg[:eta=E,r=R] (Sadat et al., 2025), "
+                         "rescale[:phi=P] (Lin et al., 2024); default cfg")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.checkpoint is None:
@@ -92,7 +96,7 @@ def main() -> int:
     print(f"flow on dev, {args.prompts} prompts per category, one image each")
     intervals = [tuple(float(x) for x in i.split(",")) for i in args.intervals]
     print(f"{'step':>5} {'planner':<7} {'sampler':<7} {'steps':>5} {'w':>4} {'interval':>9} "
-          + " ".join(f"{c:>9}" for c in CATEGORIES) + f" {'mean':>6} {'s/img':>6}")
+          f"{'rule':<16} " + " ".join(f"{c:>9}" for c in CATEGORIES) + f" {'mean':>6} {'s/img':>6}")
     planners = {"off": ("off",), "on": ("on",), "both": ("off", "on"),
                 "none": ()}[args.planner] + (("compose",) if args.compose else ()) \
         + tuple(f"best{n}" for n in args.best_of)
@@ -100,11 +104,11 @@ def main() -> int:
         path = checkpoint.resolve(ckpt)
         step = checkpoint.load_meta(path)["step"]
         print(f"# {path}")
-        for sampler, steps, w, interval in itertools.product(args.samplers, args.steps,
-                                                             args.guidance, intervals):
+        for sampler, steps, w, interval, rule in itertools.product(
+                args.samplers, args.steps, args.guidance, intervals, args.rules):
             flow = FlowGenerator(path, steps=steps, sampler=sampler, guidance=w)
-            if interval != (0.0, 1.0):
-                flow = flow.with_options(guidance_interval=interval)
+            if interval != (0.0, 1.0) or rule != "cfg":
+                flow = flow.with_options(guidance_interval=interval, guidance_rule=rule)
             rows = (("scene",) + tuple(f"scene-best{n}" for n in args.best_of)
                     if flow.config.grounding else planners)
             for planner in rows:  # one checkpoint load for both rows
@@ -114,6 +118,7 @@ def main() -> int:
                 per_image = (time.perf_counter() - t0) / sum(len(v) for v in specs.values())
                 print(f"{step:>5} {planner:<7} {sampler:<7} {steps:>5} {w:>4g} "
                       f"{f'{interval[0]:g}-{interval[1]:g}':>9} "
+                      f"{flow.guidance_rule.spec():<16} "
                       + " ".join(f"{acc[c]:>9.3f}" for c in CATEGORIES)
                       + f" {np.mean(list(acc.values())):>6.3f} {per_image:>6.3f}", flush=True)
     return 0

@@ -14,12 +14,14 @@ intervals, and ``single`` >= 0.90.
 
 ``--guidance`` samples the variant at another classifier-free guidance scale than the
 generator's default (2.0), and ``--interval lo,hi`` guides only at flow times in that
-interval (``FlowGenerator``'s ``guidance_interval``); the store is then
-``genlab-out/variants/<key>-w<scale>[-i<lo>-<hi>]/``.
+interval (``FlowGenerator``'s ``guidance_interval``), and ``--rule`` combines the
+branches by another guidance rule (``guidance_rule``: ``apg[:eta=E,r=R]``,
+``rescale[:phi=P]``); the store is then
+``genlab-out/variants/<key>-w<scale>[-i<lo>-<hi>][-<rule>]/``.
 
     python bench/control_variant.py "{'exact_head_dim': True, 'seed': 1,
         'cross_attention_levels': (False, True, True)}" [--db PATH] [--profile default]
-        [--guidance 3] [--interval 0,0.8]
+        [--guidance 3] [--interval 0,0.8] [--rule apg:eta=0]
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def main() -> None:
                     help="classifier-free guidance scale (default: the generator's own)")
     ap.add_argument("--interval", default=None,
                     help="guidance interval lo,hi of flow time (default: every step)")
+    ap.add_argument("--rule", default=None,
+                    help="guidance rule: apg[:eta=E,r=R], rescale[:phi=P] (default: cfg)")
     args = ap.parse_args()
     config = dataclasses.replace(FlowConfig.default(), **ast.literal_eval(args.overrides))
     t0 = time.perf_counter()
@@ -64,6 +68,9 @@ def main() -> None:
         lo, hi = (float(x) for x in args.interval.split(","))
         flow = flow.with_options(guidance_interval=(lo, hi))
         folder += f"-i{lo:g}-{hi:g}"
+    if args.rule is not None:
+        flow = flow.with_options(guidance_rule=args.rule)
+        folder += "-" + flow.guidance_rule.spec().replace(":", "-").replace(",", "-")
     db = args.db or paths.out_dir() / "variants" / folder / "genlab.db"
     db.parent.mkdir(parents=True, exist_ok=True)
     track = ControlTrack()

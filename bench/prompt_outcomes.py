@@ -1,13 +1,14 @@
 """Benchmark: how a ``flow`` checkpoint fails on a few prompts, against guidance.
 
-For each checkpoint, guidance scale and guidance interval, draws ``--images`` images of
-each prompt (seeds 0..n-1) and judges them with the ``scene`` judge against the
-prompt's own parse: the pass rate and the share of images where the judge finds no
+For each checkpoint, guidance scale, guidance interval and guidance rule, draws
+``--images`` images of each prompt (seeds 0..n-1) and judges them with the ``scene``
+judge against the prompt's own parse: the pass rate and the share of images where the judge finds no
 object at all (an empty canvas), the failure that decides ``single`` on ``test`` for
 held-out colour and shape pairs (``bench/failure_modes.py --prompts single``).
 
     python bench/prompt_outcomes.py --checkpoint genlab-out/models/flow-<key> \\
         --prompts "a purple triangle" "a red square" --guidance 1 2 3 [--intervals 0,1 0,0.8]
+        [--rules cfg apg apg:eta=0.5,r=4 rescale:phi=0.7]
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def main() -> int:
     ap.add_argument("--guidance", type=float, nargs="+", default=[2.0])
     ap.add_argument("--intervals", nargs="+", default=["0,1"],
                     help="guidance intervals lo,hi of flow time (1 = noise)")
+    ap.add_argument("--rules", nargs="+", default=["cfg"],
+                    help="guidance rules (genlab.generators.flow.guidance): cfg, "
+                         "apg[:eta=E,r=R], rescale[:phi=P]")
     ap.add_argument("--images", type=int, default=64, help="images per prompt")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -38,12 +42,13 @@ def main() -> int:
     intervals = [tuple(float(x) for x in i.split(",")) for i in args.intervals]
     seeds = list(range(args.images))
     print(f"{args.images} images per prompt, 20 Euler steps\n")
-    print("| checkpoint | prompt | w | interval | passed | empty canvas |")
-    print("|---|---|---:|---|---:|---:|")
+    print("| checkpoint | prompt | w | interval | rule | passed | empty canvas |")
+    print("|---|---|---:|---|---|---:|---:|")
     for ckpt in args.checkpoint:
         path = checkpoint.resolve(ckpt)
-        for w, interval in itertools.product(args.guidance, intervals):
-            gen = FlowGenerator(path, guidance=w).with_options(guidance_interval=interval)
+        for w, interval, rule in itertools.product(args.guidance, intervals, args.rules):
+            gen = FlowGenerator(path, guidance=w).with_options(guidance_interval=interval,
+                                                               guidance_rule=rule)
             for prompt, spec in specs.items():
                 images = gen.generate([prompt] * len(seeds), seeds).images
                 verdicts = judge.judge(images, [spec] * len(seeds))
@@ -52,7 +57,7 @@ def main() -> int:
                             for v in verdicts) / len(seeds)
                 lo, hi = interval
                 print(f"| {path.parent.name} | {prompt} | {w:g} | {lo:g}-{hi:g} | "
-                      f"{passed:.3f} | {empty:.3f} |", flush=True)
+                      f"{gen.guidance_rule.spec()} | {passed:.3f} | {empty:.3f} |", flush=True)
     return 0
 
 

@@ -1,8 +1,10 @@
-"""What this machine is: CPU model and instruction-set flags (timings depend on them)."""
+"""What this machine is: CPU model and instruction-set flags (timings depend on them),
+and what a trained model depends on besides its config (:func:`provenance`)."""
 
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import os
 import platform
 from pathlib import Path
@@ -47,3 +49,22 @@ def describe() -> dict[str, Any]:
     """CPU, cores, torch's threads and version: what a timing depends on besides the code."""
     return {"cpu": cpu_model(), "cores": os.cpu_count(),
             "torch_threads": torch.get_num_threads(), "torch": torch.__version__}
+
+
+TRAINING_PACKAGES = ("torch", "diffusers", "numpy", "numba")
+"""The packages whose version can change what a config trains (model construction,
+kernels, the data draw, the compiled renderer)."""
+
+
+def provenance() -> dict[str, Any]:
+    """What a training's weights depend on besides the config and the code: these
+    packages' versions and the CPU instruction set torch's kernels use (the same code
+    trains another trajectory on AVX2 than on AVX512; docs/results.md, session 21)."""
+    versions: dict[str, str | None] = {}
+    for name in TRAINING_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return {**versions, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "cpu": cpu_model()}

@@ -173,3 +173,22 @@ def test_guidance_interval_guides_only_inside_it(gen: FlowGenerator,
             gen.with_options(guidance_interval=bad)
     with pytest.raises(InputError, match="guidance_interval"):
         part.stream(PROMPTS[:1], [0])
+
+
+def test_guidance_rule_changes_only_how_branches_combine(gen: FlowGenerator,
+                                                         same_up_to_rounding: Any) -> None:
+    """APG with eta = 1 and no cap is plain guidance (the same images); CFG-rescale draws
+    others; a rule enters the run hash only when set, and what cannot use it says so."""
+    euler = gen.with_options(sampler="euler", steps=4)
+    seeds = [3, 4]
+    plain = euler.generate(PROMPTS[:2], seeds).images
+    assert euler.with_options(guidance_rule="cfg").describe() == euler.describe()
+    same = euler.with_options(guidance_rule="apg:eta=1")
+    assert same.describe()["guidance_rule"] == "apg:eta=1,r=0"
+    same_up_to_rounding(same.generate(PROMPTS[:2], seeds).images, plain)
+    rescaled = euler.with_options(guidance_rule="rescale:phi=1").generate(PROMPTS[:2], seeds)
+    assert not np.array_equal(rescaled.images, plain)
+    with pytest.raises(InputError, match="unknown guidance rule 'cfg2'"):
+        gen.with_options(guidance_rule="cfg2")
+    with pytest.raises(InputError, match="guidance_rule='rescale:phi=0.7'"):
+        euler.with_options(guidance_rule="rescale").stream(PROMPTS[:1], [0])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import importlib
+import json
 import shutil
 from pathlib import Path
 
@@ -41,6 +42,10 @@ def test_train_writes_curve_and_checkpoint(trained: Path) -> None:
     assert _curve_steps(trained) == [5, 10]
     assert checkpoint.load_config(ckpt) == TINY
     assert checkpoint.load_meta(ckpt) == {"step": 10, "train_steps": 10}
+    made_with = json.loads((ckpt / checkpoint.META).read_text())["made_with"]
+    assert made_with["torch"] == torch.__version__
+    assert made_with["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert {"diffusers", "numpy", "numba", "cpu"} <= set(made_with)
 
 
 def test_resume_after_interruption_matches_uninterrupted(
@@ -208,6 +213,17 @@ def test_an_added_field_at_its_default_keeps_old_keys() -> None:
     assert FlowConfig.from_json(fourier.to_json()) == fourier
     assert fourier.key() != base.key()
     assert '"box_channels": 4' in FlowConfig.default().to_json()  # the profile sets it
+
+
+def test_a_training_revision_enters_every_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 0 (the code every cached model was trained by) the revision stays out of the
+    key; a bump changes every key, so models of the older code are never handed back."""
+    from genlab.generators.flow import config as config_module
+
+    before = FlowConfig.default().key()
+    assert before == "eb338484cc58b7b1"  # the main job's model, trained since session 5
+    monkeypatch.setattr(config_module, "TRAINING_REVISION", 1)
+    assert FlowConfig.default().key() != before
 
 
 def test_box_fourier_features_only_on_coordinate_tokens() -> None:

@@ -6,7 +6,8 @@ A checkpoint is one directory ``<run>/step-0001200/`` holding
     ema.safetensors     the EMA weights, same keys (what sampling uses)
     ema-<d>.safetensors the EMA of decay d, one per ``FlowConfig.extra_ema_decays``
     config.json         the FlowConfig that built them
-    meta.json           {"step": ..., "train_steps": ...}
+    meta.json           {"step": ..., "train_steps": ..., "made_with": package versions
+                        and the CPU instruction set, genlab.machine.provenance}
     state.pt            optimiser + LR schedule + EMA counter + RNG states (resume only)
 
 It is written into a temporary directory and renamed into place, and a
@@ -31,6 +32,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from genlab import machine
 from genlab.errors import CheckpointError, InputError
 from genlab.generators.flow.config import FlowConfig
 from genlab.generators.flow.model import FlowModel
@@ -96,7 +98,8 @@ def save(run_dir: Path, step: int, model: FlowModel, ema_state: dict[str, torch.
     save_file(_contiguous(model.state_dict()), str(tmp / WEIGHTS))
     save_file(_contiguous(ema_state), str(tmp / EMA_WEIGHTS))
     (tmp / CONFIG).write_text(model.config.to_json())
-    meta = {"step": step, "train_steps": model.config.train_steps}
+    meta = {"step": step, "train_steps": model.config.train_steps,
+            "made_with": machine.provenance()}  # what else the weights depend on
     (tmp / META).write_text(json.dumps(meta))
     torch.save(train_state, tmp / STATE)
     for decay, state in extra_emas.items():

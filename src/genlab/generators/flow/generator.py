@@ -29,9 +29,12 @@ from genlab.generators.flow.autoencoder import LatentSpace, check_decoder, check
 from genlab.generators.flow.feature_cache import FeatureCache, check_interval
 from genlab.generators.flow.grounding import Grounding, from_layout
 from genlab.generators.flow.guidance import (
+    CFG,
     FULL_INTERVAL,
+    apply_rule,
     check_guidance_interval,
     combine,
+    parse_rule,
     scale_at,
 )
 from genlab.generators.flow.model import FlowModel
@@ -58,7 +61,9 @@ class FlowGenerator:
     ``dtype`` (``float32``, or ``bfloat16``: the backbone under ``torch.autocast``, only
     on a CPU that computes bfloat16 natively; :data:`DTYPES`), ``guidance_interval``
     (``(lo, hi)``: guidance only at times ``lo <= t <= hi``, the conditional branch alone
-    elsewhere, :mod:`.guidance`; default (0, 1): every step).
+    elsewhere, :mod:`.guidance`; default (0, 1): every step), ``guidance_rule`` (how the
+    branches combine: ``cfg``, ``apg[:eta=..,r=..]`` or ``rescale[:phi=..]``,
+    :mod:`.guidance`; default ``cfg``).
     The default guidance 2.0 had the best mean dev accuracy of w in 1..5 for the
     default model (bench/bench_guidance.py, docs/results.md): stronger guidance
     sharpens single objects a little but costs counting and negation much more.
@@ -178,6 +183,7 @@ class FlowGenerator:
         self.checkpoint, self.model, self.config = path, model.eval(), model.config
         self.steps, self.sampler, self.guidance = steps, sampler, float(guidance)
         self.guidance_interval = FULL_INTERVAL
+        self.guidance_rule = CFG
         self.batch_size = batch_size
         self.cache = 1
         self.dtype = "float32"
@@ -203,6 +209,8 @@ class FlowGenerator:
             d["cache"] = self.cache
         if self.guidance_interval != FULL_INTERVAL:  # likewise
             d["guidance_interval"] = list(self.guidance_interval)
+        if self.guidance_rule != CFG:  # likewise
+            d["guidance_rule"] = self.guidance_rule.spec()
         if self.dtype != "float32":  # likewise
             d["dtype"] = self.dtype
         if self.latent is not None:  # which autoencoder's weights decode, and by which path
@@ -214,7 +222,7 @@ class FlowGenerator:
         return d
 
     OPTIONS: tuple[str, ...] = ("steps", "sampler", "guidance", "cache", "dtype", "decoder",
-                                "guidance_interval")
+                                "guidance_interval", "guidance_rule")
 
     def _check_decoder(self, decoder: object) -> str:
         name = check_decoder(decoder)
@@ -259,11 +267,14 @@ class FlowGenerator:
         decoder = self._check_decoder(options.get("decoder", self.decoder))
         interval = check_guidance_interval(options.get("guidance_interval",
                                                        self.guidance_interval))
-        if interval != FULL_INTERVAL and (self.compose or self.attention is not None):
-            raise InputError("guidance_interval applies to plain classifier-free guidance; "
-                             "this generator uses composable or attention guidance")
+        rule = parse_rule(options.get("guidance_rule", self.guidance_rule))
+        if (interval != FULL_INTERVAL or rule != CFG) and (self.compose
+                                                           or self.attention is not None):
+            raise InputError("guidance_interval and guidance_rule apply to plain classifier-"
+                             "free guidance; this generator uses composable or attention "
+                             "guidance")
         new = copy.copy(self)
-        new.guidance_interval = interval
+        new.guidance_interval, new.guidance_rule = interval, rule
         new.steps, new.sampler, new.guidance = steps, sampler, float(guidance)
         new.cache, new.dtype, new.decoder = cache, dtype, decoder
         return new
@@ -466,7 +477,8 @@ class FlowGenerator:
                                         boxes=b_, grounding=g_).float()
             calls += 1
             if uncond and not cond_only:
-                v = combine(v, w_t, rows)
+                v = combine(v, w_t, rows) if rows is not None or self.guidance_rule == CFG \
+                    else apply_rule(v, w_t, self.guidance_rule, x, t)
             timings["backbone"] += time.perf_counter() - tb
             if shift is not None:  # Euler from the guided x: x' + h v(x') = x + h (v + shift / h)
                 v = v - shift * self.steps

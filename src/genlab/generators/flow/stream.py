@@ -31,7 +31,7 @@ import torch
 from genlab.contracts import BoxList, Generation
 from genlab.errors import GenlabError, InputError
 from genlab.generators.flow.grounding import Grounding
-from genlab.generators.flow.guidance import FULL_INTERVAL, combine
+from genlab.generators.flow.guidance import CFG, FULL_INTERVAL, combine
 from genlab.generators.flow.precision import precision
 from genlab.generators.flow.sampling import time_grid
 
@@ -65,12 +65,12 @@ def stream(gen: FlowGenerator, prompts: Sequence[str], seeds: Sequence[int],
     """Generate ``prompts`` as a stream: one enters per backbone call (stream batch).
     ``grounding``: a grounded model's plans, as for :meth:`FlowGenerator.generate`."""
     if gen.sampler != "euler" or gen.compose or gen.attention is not None or gen.cache != 1 \
-            or gen.guidance_interval != FULL_INTERVAL:
+            or gen.guidance_interval != FULL_INTERVAL or gen.guidance_rule != CFG:
         raise InputError(f"stream batching needs the euler sampler, without compose, attention "
-                         f"guidance, feature caching or a guidance interval; got sampler="
+                         f"guidance, feature caching, a guidance interval or rule; got sampler="
                          f"{gen.sampler!r}, compose={gen.compose}, attention="
                          f"{gen.attention is not None}, cache={gen.cache}, guidance_interval="
-                         f"{gen.guidance_interval}")
+                         f"{gen.guidance_interval}, guidance_rule={gen.guidance_rule.spec()!r}")
     boxes_ = gen._check(prompts, seeds, boxes, size)
     plans = gen._plans(prompts, boxes_, grounding)
     torch.set_flush_denormal(True)
