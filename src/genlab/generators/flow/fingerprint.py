@@ -12,9 +12,11 @@ the main job's config's, and a test recomputes it (a few seconds).
 It is compared with a tolerance (:data:`RTOL`), not bit for bit: the same code on
 another CPU instruction set trains another trajectory. With the AVX2 kernels instead of
 AVX512 (``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2``) the first losses agree to
-1e-6 and the weights after 120 steps already differ in their bytes (docs/results.md,
-session 21), and a whole training ends as a different draw, so a full model is
-reproducible only on the same instruction set; what the tolerance rules out is a change
+1e-6 and the weights after 120 steps already differ in their bytes, and a whole training
+ends as a different draw, as far from the AVX512 one as another seed: sessions 5 and 9
+trained on AVX2 kernels, and their models come back figure for figure only there
+(docs/results.md, session 21). A full model is reproducible only on the same
+instruction set; what the tolerance rules out is a change
 of the computation itself.
 
 When a change is meant to alter training, bump :data:`TRAINING_REVISION` in
