@@ -20,6 +20,8 @@ import statistics
 import subprocess
 import sys
 
+from genlab.machine import AVX2_KERNELS
+
 CHILD = """
 import importlib, sys, time, torch
 from genlab.generators.flow import FlowConfig
@@ -38,7 +40,7 @@ for _ in range(steps):
 print(torch.backends.cpu.get_cpu_capability(), steps * c.batch_size / (time.perf_counter() - t0))
 """
 
-ISA = {"default": {}, "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}}
+ISA = {"default": {}, "avx2": AVX2_KERNELS}
 
 
 def _time(isa: str, steps: int) -> tuple[str, float]:

@@ -26,6 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from genlab.machine import AVX2_KERNELS
+
 ROOT = Path(__file__).resolve().parents[1]
 
 TRAIN = """
@@ -52,7 +54,7 @@ images = FlowGenerator(sys.argv[1]).generate(prompts * 4, list(range(16))).image
 print(hashlib.sha256(images.tobytes()).hexdigest()[:12])
 """
 
-ISA = {"default": {}, "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}}
+ISA = {"default": {}, "avx2": AVX2_KERNELS}
 
 
 def _run(code: str, args: list[str], src: Path, extra: list[str], isa: str) -> str:

@@ -51,6 +51,10 @@ def describe() -> dict[str, Any]:
             "torch_threads": torch.get_num_threads(), "torch": torch.__version__}
 
 
+AVX2_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+"""The environment that makes a new process run torch's AVX2 kernels (ATen's and
+oneDNN's), as on a CPU without AVX512; read once per process, at the first kernel."""
+
 TRAINING_PACKAGES = ("torch", "diffusers", "numpy", "numba")
 """The packages whose version can change what a config trains (model construction,
 kernels, the data draw, the compiled renderer)."""

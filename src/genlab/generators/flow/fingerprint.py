@@ -16,8 +16,7 @@ AVX512 (``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2``) the first losses a
 ends as a different draw, as far from the AVX512 one as another seed: sessions 5 and 9
 trained on AVX2 kernels, and their models come back figure for figure only there
 (docs/results.md, session 21). A full model is reproducible only on the same
-instruction set; what the tolerance rules out is a change
-of the computation itself.
+instruction set; what the tolerance rules out is a change of the computation itself.
 
 When a change is meant to alter training, bump :data:`TRAINING_REVISION` in
 :mod:`.config` (every cache key changes, so cached models retrain) and rewrite the
@@ -88,7 +87,7 @@ def fingerprint(config: FlowConfig, steps: int = STEPS) -> Fingerprint:
         torch.set_num_threads(1)
         with torch.random.fork_rng():
             run = train._new_run(c)
-            init = float(sum(p.detach().double().sum() for p in run.model.parameters()))
+            init = train._checksum(run.model)
             probe = train._streams(c, 0)[0]  # the run's data stream, from its start
             batch = train._batch(c, probe)
             losses = tuple(train._train_step(run) for _ in range(steps))

@@ -477,7 +477,7 @@ class FlowGenerator:
                                         boxes=b_, grounding=g_).float()
             calls += 1
             if uncond and not cond_only:
-                v = combine(v, w_t, rows) if rows is not None or self.guidance_rule == CFG \
+                v = combine(v, w_t, rows) if rows is not None \
                     else apply_rule(v, w_t, self.guidance_rule, x, t)
             timings["backbone"] += time.perf_counter() - tb
             if shift is not None:  # Euler from the guided x: x' + h v(x') = x + h (v + shift / h)

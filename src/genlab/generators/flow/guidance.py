@@ -30,6 +30,7 @@ two-object categories; APG changes little. The default stays ``cfg``.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import torch
 
@@ -101,11 +102,12 @@ def parse_rule(value: object) -> GuidanceRule:
     """A :class:`GuidanceRule`, or its spec ``name[:key=value,...]`` (``apg``,
     ``apg:eta=0.5,r=4``, ``rescale:phi=0.7``); anything else an InputError naming what
     is accepted."""
-    if isinstance(value, GuidanceRule):  # validated by its spec, parameters it has no use
-        if value.name in RULES:            # for back at their defaults (one rule, one value)
-            parse_rule(value.spec())
+    if isinstance(value, GuidanceRule):
+        if value.name not in RULES:
+            value = value.name  # refused below, by name
+        else:  # validated through its spec; parameters the rule has no use for go back
+            parse_rule(value.spec())  # to their defaults, so one rule has one value
             return GuidanceRule(value.name, **{k: getattr(value, k) for k in RULES[value.name]})
-        value = value.name
     accepted = "; ".join(f"{n}" + (f" ({', '.join(p)})" if p else "")
                          for n, p in RULES.items())
     if not isinstance(value, str):
@@ -121,7 +123,7 @@ def parse_rule(value: object) -> GuidanceRule:
             number = float(num) if eq else float("nan")
         except ValueError:
             number = float("nan")
-        if key.strip() not in RULES[name] or not number >= 0.0 or number == float("inf"):
+        if key.strip() not in RULES[name] or not 0.0 <= number < math.inf:
             raise InputError(f"bad guidance rule parameter {item!r} in {value!r}: "
                              f"{name} accepts {list(RULES[name]) or 'no parameters'}, each "
                              f"a finite number >= 0")
@@ -129,8 +131,13 @@ def parse_rule(value: object) -> GuidanceRule:
     return GuidanceRule(name, **params)
 
 
-def _per_image(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return (a * b).flatten(1).sum(1).view(-1, *([1] * (a.dim() - 1)))
+def _per_image(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """One value per image, shaped to broadcast over ``like``'s images."""
+    return values.view(-1, *([1] * (like.dim() - 1)))
+
+
+def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return _per_image((a * b).flatten(1).sum(1), a)
 
 
 def apply_rule(v: torch.Tensor, w: float, rule: GuidanceRule, x: torch.Tensor,
@@ -138,23 +145,23 @@ def apply_rule(v: torch.Tensor, w: float, rule: GuidanceRule, x: torch.Tensor,
     """The guided velocity at ``(x, t)`` from one backbone call over ``[conditional
     rows; unconditional rows]`` under ``rule`` (module docstring); ``cfg`` is
     :func:`combine`."""
-    v_c, v_u = v.chunk(2)
+    guided = combine(v, w)
     if rule.name == "cfg":
-        return v_u + w * (v_c - v_u)
+        return guided
+    v_c, v_u = v.chunk(2)
     if rule.name == "apg":
         # In v: D_c - D_u = -t (v_c - v_u), and D_c + (w - 1) u = x - t (v_c - (w - 1) u / t),
         # so the update is the projected velocity difference, with no division by t.
         diff = v_c - v_u
         if rule.r > 0:
-            norm = t * _per_image(diff, diff).sqrt()
+            norm = t * _dot(diff, diff).sqrt()
             diff = diff * torch.clamp(rule.r / norm.clamp_min(1e-12), max=1.0)
         d_c = x - t * v_c
-        parallel = _per_image(diff, d_c) / _per_image(d_c, d_c).clamp_min(1e-12) * d_c
+        parallel = _dot(diff, d_c) / _dot(d_c, d_c).clamp_min(1e-12) * d_c
         return v_c + (w - 1.0) * (diff - parallel + rule.eta * parallel)
-    guided = v_u + w * (v_c - v_u)
     if t < 1e-6:  # D = x - t v carries no velocity at t = 0
         return guided
     d_c, d_g = x - t * v_c, x - t * guided
     ratio = d_c.flatten(1).std(1) / d_g.flatten(1).std(1).clamp_min(1e-12)
-    scale = (rule.phi * ratio + 1.0 - rule.phi).view(-1, *([1] * (x.dim() - 1)))
+    scale = _per_image(rule.phi * ratio + 1.0 - rule.phi, x)
     return (x - d_g * scale) / t
