@@ -453,6 +453,7 @@ def test_extra_emas_are_the_emas_of_their_own_runs(trained: Path, tmp_path: Path
         got = split[decay]
         assert checkpoint.load_config(got) == dataclasses.replace(TINY, ema_decay=decay)
         assert got == ensure_trained(checkpoint.load_config(got), cache, progress=False)
+        assert (got / checkpoint.META).read_text() == (final / checkpoint.META).read_text()
         for f in (checkpoint.WEIGHTS, checkpoint.EMA_WEIGHTS):
             a, b = load_file(str(got / f)), load_file(str(reference / f))
             assert all(torch.equal(a[k], b[k]) for k in a), f"{decay}: {f} differs"

@@ -25,7 +25,6 @@ import csv
 import ctypes
 import dataclasses
 import datetime
-import json
 import math
 import os
 import shutil
@@ -411,8 +410,9 @@ def split_emas(ckpt: Path, cache_dir: Path) -> dict[float, Path]:
                 checkpoint.step_dir(folder, meta["step"]),
                 {checkpoint.WEIGHTS: raw,
                  checkpoint.EMA_WEIGHTS: checkpoint.read_weights(ckpt / file)},
-                {checkpoint.CONFIG: own.to_json(), checkpoint.META: json.dumps(meta)},
-                copies={checkpoint.STATE: ckpt / checkpoint.STATE})
+                {checkpoint.CONFIG: own.to_json()},
+                copies={checkpoint.META: ckpt / checkpoint.META,  # its step and provenance
+                        checkpoint.STATE: ckpt / checkpoint.STATE})
             checkpoint.prune(folder, keep=final)  # an unfinished run of that config
             out[decay] = final
     return out
