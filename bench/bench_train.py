@@ -19,7 +19,8 @@ data-parallel default is a ratio measured in the same run.
 
 ``--variants "{...}" ...`` instead compares training steps of several configs
 (each the profile with those fields replaced; the key ``'compile': True`` wraps
-the UNet in ``torch.compile`` and reports its compile seconds) against the
+the UNet in ``torch.compile`` and reports its compile seconds, ``'autocast': True`` runs
+the step under bfloat16 autocast and also gives its ratio to a bfloat16 matmul) against the
 profile itself, timed in turn in one process so that they share the machine's
 noise: images/s and ratio to matmul per row, and speed relative to the base.
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import csv
 import dataclasses
 import importlib
@@ -53,9 +55,9 @@ from genlab.generators.flow.train import _Run
 T = importlib.import_module("genlab.generators.flow.train")
 
 
-def matmul_gflops(n: int, repeats: int = 5) -> float:
-    """Best fp32 GFLOP/s of an n x n by n x n matmul."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def matmul_gflops(n: int, repeats: int = 5, dtype: torch.dtype = torch.float32) -> float:
+    """Best GFLOP/s of an n x n by n x n matmul (fp32 unless ``dtype``)."""
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     a @ b
     best = float("inf")
     for _ in range(repeats):
@@ -128,34 +130,49 @@ def compare(config: FlowConfig, variants: list[dict], steps: int, matmul: int) -
     torch.set_flush_denormal(True)
     rows = []
     for v in [{}, *variants]:
-        fields = {k: x for k, x in v.items() if k != "compile"}
+        fields = {k: x for k, x in v.items() if k not in ("compile", "autocast")}
         c = dataclasses.replace(config, workers=1, **fields)
         run = T._new_run(c, cache_dir=paths.models_dir())
         flops = step_flops(run, c)
         if v.get("compile"):
             run.model.unet = torch.compile(run.model.unet)
         t = time.perf_counter()
-        T._train_step(run)
-        T._train_step(run)
+        with _autocast(v):
+            T._train_step(run)
+            T._train_step(run)
         rows.append({"variant": v, "config": c, "run": run, "flops": flops,
                      "warmup_s": time.perf_counter() - t, "times": []})
     ref = matmul_gflops(matmul)
     for _ in range(steps):
         for r in rows:
             t = time.perf_counter()
-            T._train_step(r["run"])
+            with _autocast(r["variant"]):
+                T._train_step(r["run"])
             r["times"].append(time.perf_counter() - t)
     ref = max(ref, matmul_gflops(matmul))
+    ref_bf16 = matmul_gflops(matmul, dtype=torch.bfloat16)
     out = []
     for r in rows:
         med = statistics.median(r["times"])
+        own = ref_bf16 if r["variant"].get("autocast") else ref
         out.append({"variant": r["variant"], "batch_size": r["config"].batch_size,
                     "gflop_per_step": r["flops"] / 1e9, "warmup_s": r["warmup_s"],
                     "images_per_s_median": r["config"].batch_size / med,
-                    "ratio_median": r["flops"] / med / 1e9 / ref, "matmul_gflops": ref})
+                    "ratio_median": r["flops"] / med / 1e9 / ref, "matmul_gflops": ref,
+                    "ratio_own_dtype": r["flops"] / med / 1e9 / own,
+                    "matmul_bf16_gflops": ref_bf16})
     for o in out:
         o["speed_vs_base"] = o["images_per_s_median"] / out[0]["images_per_s_median"]
     return out
+
+
+def _autocast(variant: dict) -> contextlib.AbstractContextManager:
+    """bfloat16 autocast for a variant with ``'autocast': True`` (forward and loss in
+    bfloat16 where torch's CPU autocast list allows it; weights, gradients and AdamW in
+    fp32), else nothing."""
+    if variant.get("autocast"):
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 FLOP_OPS = ("aten::convolution_backward", "aten::mkldnn_convolution", "aten::mm", "aten::bmm",
@@ -198,7 +215,8 @@ def main() -> int:
                     help="steps of the real training loop per worker setting (0 skips)")
     ap.add_argument("--variants", nargs="+", default=None,
                     help="dict literals of fields to replace; compared with the profile "
-                         "in one process ('compile': True compiles the UNet)")
+                         "in one process ('compile': True compiles the UNet, 'autocast': "
+                         "True trains under bfloat16 autocast)")
     ap.add_argument("--ops", type=int, default=0,
                     help="profile instead: the N operators with the most self time")
     ap.add_argument("--json", action="store_true")
@@ -225,10 +243,13 @@ def main() -> int:
         print(f"flow {args.profile} training step, {args.threads} threads, matmul "
               f"{table[0]['matmul_gflops']:.1f} GFLOP/s; median of {args.steps} rounds")
         for o in table:
+            own = (f" ({o['ratio_own_dtype']:.2f} to a bf16 matmul)"
+                   if o["variant"].get("autocast") else "")
             print(f"  {str(o['variant'] or 'base'):70s} batch {o['batch_size']:4d} "
                   f"{o['gflop_per_step']:6.2f} GFLOP/step {o['images_per_s_median']:6.1f} img/s "
-                  f"(x{o['speed_vs_base']:.2f})  ratio {o['ratio_median']:.2f}  "
+                  f"(x{o['speed_vs_base']:.2f})  ratio {o['ratio_median']:.2f}{own}  "
                   f"warm-up {o['warmup_s']:.0f} s")
+        print(f"  bf16 matmul {table[0]['matmul_bf16_gflops']:.1f} GFLOP/s")
         return 0
     ref = matmul_gflops(args.matmul)
     res = measure(dataclasses.replace(config, workers=1), args.steps)  # one process, whole batch

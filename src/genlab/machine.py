@@ -3,14 +3,19 @@ and what a trained model depends on besides its config (:func:`provenance`)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
 import os
 import platform
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from genlab.errors import InputError
 
 
 @functools.cache
@@ -54,6 +59,70 @@ def describe() -> dict[str, Any]:
 AVX2_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 """The environment that makes a new process run torch's AVX2 kernels (ATen's and
 oneDNN's), as on a CPU without AVX512; read once per process, at the first kernel."""
+
+
+@dataclass(frozen=True)
+class KernelSet:
+    """An instruction set a training can be pinned to (``FlowConfig.kernels``): the
+    environment that makes a new process run torch's kernels for it, the CPU flag it needs
+    and the name ``torch.backends.cpu.get_cpu_capability()`` reports under it."""
+
+    environment: dict[str, str]
+    cpu_flag: str
+    capability: str
+
+
+KERNEL_SETS = {"avx2": KernelSet(AVX2_KERNELS, "avx2", "AVX2")}
+"""The instruction sets a training can be pinned to, by name. AVX2: the kernels of every
+x86-64 CPU of the last decade, and those sessions 5 and 9 trained on (docs/results.md,
+session 21), so a config pinned to it trains the same weights on any such machine."""
+
+
+def kernel_set(name: str) -> KernelSet:
+    """The pinned instruction set ``name`` (InputError naming the accepted ones if unknown)."""
+    if name not in KERNEL_SETS:
+        raise InputError(f"kernels {name!r}; accepted: '' (this machine's own) or "
+                         f"{', '.join(map(repr, KERNEL_SETS))}")
+    return KERNEL_SETS[name]
+
+
+def runs_kernels(name: str) -> bool:
+    """Whether this process was started with ``name``'s kernel environment (it is read once
+    per process, so setting it now would change nothing)."""
+    env = kernel_set(name).environment
+    return all(os.environ.get(k) == v for k, v in env.items())
+
+
+@contextlib.contextmanager
+def kernel_environment(name: str) -> Iterator[None]:
+    """``name``'s kernel environment set in ``os.environ`` for the processes started
+    inside the block (spawned training workers), then restored. InputError if this CPU
+    lacks the instruction set."""
+    ks = kernel_set(name)
+    if cpu_flags() and ks.cpu_flag not in cpu_flags():
+        raise InputError(f"kernels {name!r} needs a CPU with {ks.cpu_flag.upper()}; this one "
+                         f"({cpu_model()}) lacks it: train with kernels ''")
+    env = ks.environment
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def check_capability(name: str) -> None:
+    """Raise unless torch runs ``name``'s kernels in this process (a pinned training's
+    worker checks it before its first step)."""
+    got = torch.backends.cpu.get_cpu_capability()
+    want = kernel_set(name).capability
+    if got != want:
+        raise InputError(f"kernels {name!r}: this process runs torch's {got} kernels, not "
+                         f"{want}; it must be started with {kernel_set(name).environment}")
 
 TRAINING_PACKAGES = ("torch", "diffusers", "numpy", "numba")
 """The packages whose version can change what a config trains (model construction,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from genlab.errors import InputError, check_int
+from genlab.machine import kernel_set
 from genlab.worlds.shapes import vocab
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ ADDED_FIELDS: dict[str, Any] = {"box_fourier": False, "pooled_dropout": 0.0,
                                "coord_channels": False, "grounding": False,
                                "count_loss": 0.0, "counter": "", "backbone": "unet",
                                "dit_width": 128, "dit_depth": 6, "dit_patch": 2,
-                               "latent": "", "extra_ema_decays": ()}
+                               "latent": "", "extra_ema_decays": (), "kernels": ""}
 
 BACKBONES = ("unet", "dit")
 
@@ -171,6 +172,13 @@ class FlowConfig:
             nearly clean inputs dominate the gradient; a floor caps that emphasis
             (0 = plain velocity loss).
         seed: seed of every random stream of training (data, noise, init).
+        kernels: the instruction set of torch's CPU kernels the training runs on: ""
+            (this machine's own) or ``"avx2"`` (:data:`genlab.machine.KERNEL_SETS`: the
+            training runs in worker processes started with torch's AVX2 kernels, also
+            with ``workers`` 1). A training is deterministic for one instruction set and
+            another set trains a model as far from it as another seed (session 21,
+            docs/results.md), so only a pinned config names one model on every x86
+            machine. Sampling does not depend on it.
         workers: data-parallel training processes (PyTorch ``torch.distributed``
             with the gloo backend), each drawing ``batch_size / workers`` images
             from its own random stream and averaging gradients every step. On
@@ -223,6 +231,7 @@ class FlowConfig:
     t_std: float = 1.0
     loss_t_floor: float = 0.6
     seed: int = 0
+    kernels: str = ""
     workers: int = 2
     checkpoint_every: int = 200
     log_every: int = 10
@@ -264,7 +273,10 @@ class FlowConfig:
         14 s: over the budget), 0.278 (4,800 steps, ``single`` 0.830: under the
         quality bar) and 0.378 (4,800 steps, seed 1: the bar met), against this
         profile's 0.324 (session 9, docs/results.md): the spread between training
-        runs is larger than the gain, and choosing the seed is a team decision."""
+        runs is larger than the gain, and choosing the seed is a team decision.
+        Why not pinned (``kernels="avx2"``): pinned, this profile is session 5's model on
+        every x86 machine (0.324, the bar missed on position; session 22), but the pin
+        changes the key of every model made from it; also the team's decision."""
         return cls(box_channels=LAYOUT_BOX_CHANNELS)
 
     @classmethod
@@ -384,6 +396,8 @@ def _validate(c: FlowConfig) -> None:
     if any(w % c.norm_num_groups for w in c.block_out_channels):
         raise InputError(f"norm_num_groups {c.norm_num_groups} must divide every width "
                          f"in {c.block_out_channels}")
+    if c.kernels:
+        kernel_set(c.kernels)  # the name only: a pinned model samples on any CPU
     if c.workers >= 1 and c.batch_size % c.workers:
         raise InputError(f"batch_size {c.batch_size} must be divisible by workers {c.workers}")
     if isinstance(c.pooled_slots, bool) or not isinstance(c.pooled_slots, int) \

@@ -16,7 +16,8 @@ AVX512 (``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2``) the first losses a
 ends as a different draw, as far from the AVX512 one as another seed: sessions 5 and 9
 trained on AVX2 kernels, and their models come back figure for figure only there
 (docs/results.md, session 21). A full model is reproducible only on the same
-instruction set; what the tolerance rules out is a change of the computation itself.
+instruction set (``FlowConfig.kernels`` pins one); what the tolerance rules out is a
+change of the computation itself.
 
 When a change is meant to alter training, bump :data:`TRAINING_REVISION` in
 :mod:`.config` (every cache key changes, so cached models retrain) and rewrite the

@@ -16,6 +16,11 @@ random stream; one all-reduce per step averages the gradients (and the loss),
 so every process applies the same update and holds the same weights. Rank 0
 writes the curve and the checkpoints; the checkpoint holds every rank's
 random state, so a resumed run again matches an uninterrupted one.
+
+With ``FlowConfig.kernels`` set (``"avx2"``), the workers (one, if ``workers`` is 1)
+start with that instruction set's kernel environment, unless this process already runs
+it, and each checks torch's reported capability before its first step: the same weights
+on every machine that has the instruction set.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ import torch.distributed as dist
 from diffusers.training_utils import EMAModel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from genlab import machine
 from genlab.errors import CheckpointError, InputError
 from genlab.generators.flow import checkpoint
 from genlab.generators.flow.autoencoder import LatentSpace, ensure_autoencoder
@@ -306,7 +312,8 @@ def train(config: FlowConfig, out_dir: Path, *, resume: bool = True,
         (out_dir / CURVE).unlink(missing_ok=True)
     ensure_counter(config, out_dir.parent, progress)  # once, before any worker loads it
     ensure_latent(config, out_dir.parent, progress)
-    if config.workers == 1:
+    pinned = bool(config.kernels) and not machine.runs_kernels(config.kernels)
+    if config.workers == 1 and not pinned:
         last = _loop(0, config, out_dir, progress, end)
         assert last is not None
         return last
@@ -314,10 +321,12 @@ def train(config: FlowConfig, out_dir: Path, *, resume: bool = True,
     for stale in out_dir.glob(".dist-store-*"):  # left by a killed run
         stale.unlink(missing_ok=True)
     store = out_dir / f".dist-store-{os.getpid()}-{time.time_ns()}"
+    kernels = machine.kernel_environment(config.kernels) if pinned else contextlib.nullcontext()
     try:
-        torch.multiprocessing.spawn(_worker, args=(config, out_dir, progress, end, str(store),
-                                                      threads),
-                                    nprocs=config.workers, join=True)
+        with kernels:  # a pinned run's workers start with its kernels' environment
+            torch.multiprocessing.spawn(_worker, args=(config, out_dir, progress, end,
+                                                       str(store), threads),
+                                        nprocs=config.workers, join=True)
     finally:
         store.unlink(missing_ok=True)
     return checkpoint.checkpoints(out_dir)[-1]
@@ -325,12 +334,16 @@ def train(config: FlowConfig, out_dir: Path, *, resume: bool = True,
 
 def _worker(rank: int, config: FlowConfig, out_dir: Path, progress: bool, end: int,
             store: str, threads: int) -> None:
-    """One data-parallel training process (the target of ``torch.multiprocessing.spawn``)."""
+    """One data-parallel training process (the target of ``torch.multiprocessing.spawn``),
+    or the one process of a run pinned to ``FlowConfig.kernels``."""
     # Die with the parent: a killed ``genlab train`` must not leave workers writing
     # checkpoints behind the resumed run (Linux prctl PR_SET_PDEATHSIG).
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
     torch.set_num_threads(threads)
+    if config.workers == 1:  # a pinned run's one worker
+        _loop(rank, config, out_dir, progress, end)
+        return
     dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank,
                             world_size=config.workers,
                             timeout=datetime.timedelta(minutes=5))
@@ -346,6 +359,8 @@ def _loop(rank: int, config: FlowConfig, out_dir: Path, progress: bool,
     # Denormal floats (Adam's tiny second moments, attention tails) run ~5x slower
     # on x86 CPUs; flushing them to zero made training steps 3-6x faster here.
     torch.set_flush_denormal(True)
+    if config.kernels:  # pinned: refuse to train one step on other kernels
+        machine.check_capability(config.kernels)
     run = _new_run(config, rank, out_dir.parent)
     found = checkpoint.checkpoints(out_dir)
     if found:
