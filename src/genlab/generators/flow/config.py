@@ -274,6 +274,10 @@ class FlowConfig:
         quality bar) and 0.378 (4,800 steps, seed 1: the bar met), against this
         profile's 0.324 (session 9, docs/results.md): the spread between training
         runs is larger than the gain, and choosing the seed is a team decision.
+        Why not a backbone that reaches the training GFLOP/s target (fewer, wider
+        levels: a 4x unshuffle with a (48, 96) UNet, or (32, 64, 64)): trained at this
+        budget they scored 0.168 and 0.267 on ``test`` (session 22; sessions 4, 6 and 9
+        found the same of three others).
         Why not pinned (``kernels="avx2"``): pinned, this profile is session 5's model on
         every x86 machine (0.324, the bar missed on position; session 22), but the pin
         changes the key of every model made from it; also the team's decision."""
