@@ -8,6 +8,7 @@ import functools
 import importlib.metadata
 import os
 import platform
+import unittest.mock
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,27 +103,18 @@ def kernel_environment(name: str) -> Iterator[None]:
     if cpu_flags() and ks.cpu_flag not in cpu_flags():
         raise InputError(f"kernels {name!r} needs a CPU with {ks.cpu_flag.upper()}; this one "
                          f"({cpu_model()}) lacks it: train with kernels ''")
-    env = ks.environment
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with unittest.mock.patch.dict(os.environ, ks.environment):
         yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def check_capability(name: str) -> None:
     """Raise unless torch runs ``name``'s kernels in this process (a pinned training's
     worker checks it before its first step)."""
-    got = torch.backends.cpu.get_cpu_capability()
-    want = kernel_set(name).capability
-    if got != want:
+    ks, got = kernel_set(name), torch.backends.cpu.get_cpu_capability()
+    if got != ks.capability:
         raise InputError(f"kernels {name!r}: this process runs torch's {got} kernels, not "
-                         f"{want}; it must be started with {kernel_set(name).environment}")
+                         f"{ks.capability}; it must be started with {ks.environment}")
+
 
 TRAINING_PACKAGES = ("torch", "diffusers", "numpy", "numba")
 """The packages whose version can change what a config trains (model construction,
