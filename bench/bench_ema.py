@@ -33,6 +33,7 @@ from scipy.stats import binomtest
 
 from genlab import paths
 from genlab.generators.flow import FlowConfig, FlowGenerator, ensure_trained
+from genlab.generators.flow.config import PROFILES
 from genlab.judges.scene import SceneJudge
 from genlab.worlds.shapes.world import ShapesWorld
 
@@ -67,10 +68,11 @@ def main() -> None:
     ap.add_argument("--decays", type=float, nargs="+", default=[0.998, 0.999, 0.9995],
                     help="EMA decays kept beside the config's own")
     ap.add_argument("--prompts", type=int, default=256, help="dev prompts per category")
-    ap.add_argument("--profile", default="default", choices=("smoke", "default"),
-                    help="smoke: FlowConfig.smoke() as the base (a check of this script)")
+    ap.add_argument("--profile", default="default", choices=PROFILES,
+                    help="the FlowConfig profile the overrides replace fields of (session5: "
+                         "the default of sessions 5-22; smoke: a check of this script)")
     args = ap.parse_args()
-    base = FlowConfig.smoke() if args.profile == "smoke" else FlowConfig.default()
+    base = FlowConfig.named(args.profile)
     config = dataclasses.replace(base, **ast.literal_eval(args.overrides))
     extra = tuple(d for d in args.decays if d != config.ema_decay)
     config = dataclasses.replace(config, extra_ema_decays=extra)

@@ -1,8 +1,9 @@
 """Benchmark: how fast ``flow`` variants learn, against the default config trained alongside.
 
-Each variant is ``FlowConfig.default()`` with some fields replaced (a Python
-dict literal, e.g. ``"{'t_mean': -0.5}"``), trained for ``--steps`` steps in
-its own process with one thread (two variants share the two cores of this
+Each variant is ``FlowConfig.default()`` (or the profile ``--config`` names;
+``session5``: the default of sessions 5-22, which their commands varied) with some
+fields replaced (a Python dict literal, e.g. ``"{'t_mean': -0.5}"``), trained for
+``--steps`` steps in its own process with one thread (two variants share the two cores of this
 machine evenly, so the baseline and the variant see the same contention),
 then judged on ``--prompts`` dev prompts per category (one image each) with
 the scene judge. The baseline (``--base``, default: no overrides) is always
@@ -34,9 +35,13 @@ from pathlib import Path
 
 from dev_accuracy import CATEGORIES, accuracy, dev_specs
 
+from genlab.generators.flow.config import PROFILES
 
-def run_one(overrides: dict, steps: int, out: Path, prompts: int, guidance: float) -> dict:
-    """Train (or reuse) one variant and judge it; runs inside a worker process."""
+
+def run_one(overrides: dict, steps: int, out: Path, prompts: int, guidance: float,
+            profile: str = "default") -> dict:
+    """Train (or reuse) one variant of the FlowConfig ``profile`` and judge it; runs inside
+    a worker process."""
     import torch
 
     torch.set_num_threads(1)
@@ -48,7 +53,7 @@ def run_one(overrides: dict, steps: int, out: Path, prompts: int, guidance: floa
     # An override may set its own train_steps (a faster variant gets more steps in an
     # equal-time comparison) and workers (default 1: one process and one thread per
     # variant, so two variants at a time share the two cores evenly).
-    config = dataclasses.replace(FlowConfig.default(),
+    config = dataclasses.replace(FlowConfig.named(profile),
                                  **{"train_steps": steps, "workers": 1, **overrides})
     ckpt = train.ensure_trained(config, out, progress=False)
     with (ckpt.parent / train.CURVE).open() as f:  # training seconds, even when cached
@@ -69,8 +74,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("variants", nargs="*", help="FlowConfig overrides as dict literals")
     ap.add_argument("--base", default="{}",
-                    help="overrides of FlowConfig.default() that form the baseline; every "
+                    help="overrides of the --config profile that form the baseline; every "
                          "variant's overrides apply on top of them")
+    ap.add_argument("--config", default="default", choices=PROFILES,
+                    help="the FlowConfig profile the overrides replace fields of")
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--prompts", type=int, default=64, help="dev prompts per category")
     ap.add_argument("--guidance", type=float, default=2.0)
@@ -81,7 +88,7 @@ def main() -> int:
     out = Path(args.out)
     if args.worker is not None:  # child process: one variant, JSON on stdout
         print(json.dumps(run_one(ast.literal_eval(args.worker), args.steps, out, args.prompts,
-                                 args.guidance)))
+                                 args.guidance, args.config)))
         return 0
     literals = [ast.literal_eval(v) for v in [args.base, *args.variants]]
     for v in literals:
@@ -90,7 +97,8 @@ def main() -> int:
     base = literals[0]
     variants = [base] + [{**base, **v} for v in literals[1:]]
     base_cmd = [sys.executable, __file__, "--steps", str(args.steps), "--prompts",
-                str(args.prompts), "--guidance", str(args.guidance), "--out", str(out)]
+                str(args.prompts), "--guidance", str(args.guidance), "--out", str(out),
+                "--config", args.config]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
 
     def work(v: dict) -> dict:  # one worker process; --jobs of them run at once
@@ -107,7 +115,7 @@ def main() -> int:
           f"category, guidance {args.guidance}, 20 Euler steps")
     print(f"{'overrides':<44} {'steps':>6} {'train s':>8} "
           + " ".join(f"{c:>9}" for c in CATEGORIES) + f" {'mean':>6} {'single/base':>11}")
-    print(f"base: FlowConfig.default() with {json.dumps(base)}")
+    print(f"base: FlowConfig.{args.config}() with {json.dumps(base)}")
     for own, r in zip([{}, *literals[1:]], rows, strict=True):
         acc = r["accuracy"]
         ratio = acc["single"] / base_single if base_single else float("nan")

@@ -14,7 +14,7 @@ itself, in a temporary directory, with one process using every thread and with
 ``FlowConfig.workers`` = 2 data-parallel 1-thread processes, so the gain of the
 data-parallel default is a ratio measured in the same run.
 
-    python bench/bench_train.py [--profile default|smoke] [--batch-size N] [--threads 2]
+    python bench/bench_train.py [--profile default|session5|smoke] [--batch-size N] [--threads 2]
         [--overrides "{...}"] [--loop-steps 40] [--json]
 
 ``--variants "{...}" ...`` instead compares training steps of several configs
@@ -48,7 +48,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from genlab import paths
-from genlab.generators.flow.config import FlowConfig
+from genlab.generators.flow.config import PROFILES, FlowConfig
 from genlab.generators.flow.model import FlowModel
 from genlab.generators.flow.train import _Run
 
@@ -204,7 +204,7 @@ def op_profile(config: FlowConfig, top: int) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--profile", choices=("default", "smoke"), default="default")
+    ap.add_argument("--profile", choices=PROFILES, default="default")
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--overrides", default="{}",
                     help="FlowConfig fields to replace, as a dict literal (another backbone)")
@@ -222,7 +222,7 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    config = FlowConfig.smoke() if args.profile == "smoke" else FlowConfig.default()
+    config = FlowConfig.named(args.profile)
     overrides = ast.literal_eval(args.overrides)
     if not isinstance(overrides, dict):
         raise SystemExit(f"--overrides must be a dict literal, got {args.overrides!r}")

@@ -2,12 +2,14 @@
 ``genlab run control -g flow`` would measure it were it the default (issue 2's
 quality bar, and the seed axis its decisions ask about).
 
-The variant is ``FlowConfig.default()`` with some fields replaced (a Python dict
-literal). It is trained on first use exactly as the default is (the same loop, data-
-parallel workers and budget; cached by its key in ``genlab-out/models``, the training
-seconds printed from its log), then the ``control`` track runs on it under the name
-``flow`` and on both controls, stored in ``--db`` (default: a database of its own
-under ``genlab-out/variants/<key>/``, never the main one). Prints each category's
+The variant is ``FlowConfig.default()`` (or the profile ``--config`` names:
+``session5`` is the default of sessions 5-22, which the commands of those sessions
+varied) with some fields replaced (a Python dict literal). It is trained on first use
+exactly as the default is (the same loop, data-parallel workers and budget; cached by
+its key in ``genlab-out/models``, the training seconds printed from its log), then the
+``control`` track runs on it under the name ``flow`` and on both controls, stored in
+``--db`` (default: a database of its own under ``genlab-out/variants/<key>/``, never the
+main one). Prints each category's
 accuracy with its interval, the variant's beside ``random-scene``'s, and whether the
 quality bar holds: every category above the negative control with disjoint 95%
 intervals, and ``single`` >= 0.90.
@@ -35,6 +37,7 @@ from pathlib import Path
 
 from genlab import catalog, paths
 from genlab.generators.flow import FlowConfig, FlowGenerator, ensure_trained
+from genlab.generators.flow.config import PROFILES
 from genlab.store import Store
 from genlab.tracks.control import ControlTrack
 
@@ -43,6 +46,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("overrides", help="FlowConfig fields to replace, a dict literal")
     ap.add_argument("--db", type=Path, default=None)
+    ap.add_argument("--config", default="default", choices=PROFILES,
+                    help="the FlowConfig profile whose fields the overrides replace "
+                         "(session5: the default of sessions 5-22)")
     ap.add_argument("--profile", default="default", choices=("smoke", "default"),
                     help="the control track's profile (smoke: a check of this script)")
     ap.add_argument("--guidance", type=float, default=None,
@@ -52,7 +58,8 @@ def main() -> None:
     ap.add_argument("--rule", default=None,
                     help="guidance rule: apg[:eta=E,r=R], rescale[:phi=P] (default: cfg)")
     args = ap.parse_args()
-    config = dataclasses.replace(FlowConfig.default(), **ast.literal_eval(args.overrides))
+    config = dataclasses.replace(FlowConfig.named(args.config),
+                                 **ast.literal_eval(args.overrides))
     t0 = time.perf_counter()
     ckpt = ensure_trained(config, paths.models_dir(), progress=True)
     print(f"variant {config.key()}: checkpoint {ckpt} (this call {time.perf_counter() - t0:.0f} s)")

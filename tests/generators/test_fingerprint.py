@@ -38,7 +38,8 @@ def test_the_default_config_trains_what_its_key_names(stored: dict[str, Fingerpr
 def test_the_fingerprint_sees_another_training(stored: dict[str, Fingerprint]) -> None:
     """Another seed (another data draw and initialisation) and a revision bump are both
     reported, each by name."""
-    other = fingerprint(dataclasses.replace(FlowConfig.default(), seed=1), steps=1)
+    base = FlowConfig.default()
+    other = fingerprint(dataclasses.replace(base, seed=base.seed + 1), steps=1)
     found = differences(stored["default"], dataclasses.replace(other, revision=1))
     assert [f.split(" ")[0:3] for f in found] == [
         ["TRAINING_REVISION", "is", "1,"], ["the", "first", "batch's"],

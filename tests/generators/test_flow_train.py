@@ -221,9 +221,11 @@ def test_a_training_revision_enters_every_key(monkeypatch: pytest.MonkeyPatch) -
     from genlab.generators.flow import config as config_module
 
     before = FlowConfig.default().key()
-    assert before == "eb338484cc58b7b1"  # the main job's model, trained since session 5
+    assert before == "3a7d51049ed92799"  # the main job's model since session 23
+    assert FlowConfig.session5().key() == "eb338484cc58b7b1"  # sessions 5-22's
     monkeypatch.setattr(config_module, "TRAINING_REVISION", 1)
     assert FlowConfig.default().key() != before
+    assert FlowConfig.session5().key() != "eb338484cc58b7b1"
 
 
 def test_box_fourier_features_only_on_coordinate_tokens() -> None:
@@ -281,7 +283,7 @@ def test_exact_head_dim_sets_channels_per_head() -> None:
     from genlab.generators.flow.config import FlowConfig
     from genlab.generators.flow.model import build_unet
 
-    base = FlowConfig.default()
+    base = FlowConfig.session5()
 
     def heads(c: FlowConfig) -> set[tuple[int, int]]:
         return {(m.heads, m.to_q.weight.shape[0] // m.heads)
@@ -468,3 +470,14 @@ def test_extra_emas_are_the_emas_of_their_own_runs(trained: Path, tmp_path: Path
     train_mod.train(extra, tmp_path / "half", progress=False, stop_at=5)
     with pytest.raises(InputError, match=r"at step 5 of 10"):
         train_mod.split_emas(tmp_path / "half", cache)
+
+
+def test_named_profiles_and_a_clear_error_for_an_unknown_one() -> None:
+    """``FlowConfig.named`` is what the benches' ``--config`` reads; a typo names the
+    accepted profiles and the closest one."""
+    from genlab.errors import InputError
+
+    assert FlowConfig.named("session5") == FlowConfig.session5()
+    assert FlowConfig.named("default").batch_size == 128
+    with pytest.raises(InputError, match=r"'sesion5'.*default, session5, smoke.*session5"):
+        FlowConfig.named("sesion5")

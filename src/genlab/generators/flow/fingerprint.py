@@ -122,8 +122,9 @@ def differences(stored: Fingerprint, now: Fingerprint, rtol: float = RTOL) -> li
     return out
 
 
-CONFIGS = {"default": FlowConfig.default}
-"""The configs whose fingerprints are stored: the main job's model."""
+CONFIGS = {"default": FlowConfig.default, "session5": FlowConfig.session5}
+"""The configs whose fingerprints are stored: the main job's model, and the default of
+sessions 5-22 (the base of issue 3's and 4's measured figures)."""
 
 
 def main(argv: list[str] | None = None) -> int:
