@@ -14,7 +14,7 @@ interval and the mean's paired bootstrap difference against the config's own dec
 The decay column gives each EMA's decay at the last step too: diffusers' warm-up
 (``(1 + k) / (10 + k)``) caps every decay, so decays above it are the same EMA.
 
-    python bench/bench_ema.py "{'seed': 1}" --decays 0.998 0.999 0.9995 [--prompts 256]
+    python bench/bench_ema.py "{'seed': 3}" --decays 0.998 0.999 0.9995 [--prompts 256]
 """
 
 from __future__ import annotations
