@@ -3,8 +3,8 @@
 Each variant is ``FlowConfig.default()`` (or the profile ``--config`` names;
 ``session5``: the default of sessions 5-22, which their commands varied) with some
 fields replaced (a Python dict literal, e.g. ``"{'t_mean': -0.5}"``), trained for
-``--steps`` steps in its own process with one thread (two variants share the two cores of this
-machine evenly, so the baseline and the variant see the same contention),
+``--steps`` steps in its own process with one thread (two variants share the two cores
+of this machine evenly, so the baseline and the variant see the same contention),
 then judged on ``--prompts`` dev prompts per category (one image each) with
 the scene judge. The baseline (``--base``, default: no overrides) is always
 trained too, and every variant's overrides apply on top of it, so each row's
@@ -39,7 +39,7 @@ from genlab.generators.flow.config import PROFILES
 
 
 def run_one(overrides: dict, steps: int, out: Path, prompts: int, guidance: float,
-            profile: str = "default") -> dict:
+            profile: str) -> dict:
     """Train (or reuse) one variant of the FlowConfig ``profile`` and judge it; runs inside
     a worker process."""
     import torch

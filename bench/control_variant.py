@@ -9,10 +9,9 @@ exactly as the default is (the same loop, data-parallel workers and budget; cach
 its key in ``genlab-out/models``, the training seconds printed from its log), then the
 ``control`` track runs on it under the name ``flow`` and on both controls, stored in
 ``--db`` (default: a database of its own under ``genlab-out/variants/<key>/``, never the
-main one). Prints each category's
-accuracy with its interval, the variant's beside ``random-scene``'s, and whether the
-quality bar holds: every category above the negative control with disjoint 95%
-intervals, and ``single`` >= 0.90.
+main one). Prints each category's accuracy with its interval, the variant's beside
+``random-scene``'s, and whether the quality bar holds: every category above the negative
+control with disjoint 95% intervals, and ``single`` >= 0.90.
 
 ``--guidance`` samples the variant at another classifier-free guidance scale than the
 generator's default (2.0), and ``--interval lo,hi`` guides only at flow times in that
