@@ -101,7 +101,7 @@ def test_world_contract(name: str) -> None:
 @pytest.mark.parametrize("name", catalog.TRACKS.names())
 def test_track_scores_controls(name: str, tmp_path: Path, model_cache: Path) -> None:
     """Every track ranks its kind's positive control above its negative ones, with
-    intervals."""
+    intervals; a limit control (``video-twin``) scores between them."""
     from genlab.store import Store
     from genlab.tracks.runner import KINDS, track_inputs
 
@@ -111,8 +111,11 @@ def test_track_scores_controls(name: str, tmp_path: Path, model_cache: Path) -> 
     extra = {"cache_dir": model_cache} if getattr(track, "uses_cache", False) else {}
     cards = [track.run(c, registry.get(c), store, profile="smoke", **extra) for c in controls]
     headline = {card.generator: card.get(track.headline).value for card in cards}
-    best, *negatives = controls
-    assert all(headline[best] > headline[n] for n in negatives), headline
+    best, *rest = controls
+    negatives = [c for c in rest if c not in catalog.LIMIT_CONTROLS]
+    assert negatives and all(headline[best] > headline[n] for n in negatives), headline
+    assert all(headline[n] < headline[limit] <= headline[best]
+               for limit in set(rest) & set(catalog.LIMIT_CONTROLS) for n in negatives)
     for r in cards[0].records:
         assert r.ci_low <= r.value <= r.ci_high
 

@@ -27,7 +27,11 @@ METRICS: Registry[Any] = Registry("metric")
 CONTROLS: tuple[str, ...] = ("oracle", "random-scene")
 DEFAULT_GENERATORS: tuple[str, ...] = ("flow", "flow-grounded")
 # The same for video generators (tracks whose ``inputs`` is "video").
-VIDEO_CONTROLS: tuple[str, ...] = ("video-oracle", "frozen-frame", "random-motion")
+VIDEO_CONTROLS: tuple[str, ...] = ("video-oracle", "video-twin", "frozen-frame",
+                                   "random-motion")
+# Controls that are neither the positive nor a negative one: ``video-twin`` is the
+# protocol's predictability limit, which can score as the positive control does.
+LIMIT_CONTROLS: tuple[str, ...] = ("video-twin",)
 DEFAULT_VIDEO_GENERATORS: tuple[str, ...] = ("video-state", "video-objects", "video-physics")
 # The metrics under test of the ``metrics`` track (its inputs are "metric"), and its
 # controls: the exact judge itself and a random number.
@@ -270,6 +274,15 @@ def _video_control(cls_name: str) -> Any:
     return build
 
 
+def _video_twin(**_: Any) -> VideoGenerator:
+    """The simulator from a start whose context renders exactly as the truth's
+    (generators/video/twin.py): where it leaves the truth's path, no generator shown
+    the context can be sure of it."""
+    from genlab.generators.video.twin import TwinVideo
+
+    return TwinVideo()
+
+
 def _learned_video(kind: str) -> Any:
     def build(*, profile: str = "default", cache_dir: Path | None = None,
               progress: bool = True, **options: Any) -> VideoGenerator:
@@ -317,6 +330,7 @@ VIDEO_GENERATORS.register("video-state", _video_state)
 VIDEO_GENERATORS.register("video-physics", _video_physics)
 VIDEO_GENERATORS.register("video-objects", _video_objects)
 VIDEO_GENERATORS.register("video-oracle", _video_control("SimulatorVideo"))
+VIDEO_GENERATORS.register("video-twin", _video_twin)
 VIDEO_GENERATORS.register("frozen-frame", _video_control("FrozenFrameVideo"))
 VIDEO_GENERATORS.register("random-motion", _video_control("RandomMotionVideo"))
 

@@ -93,6 +93,38 @@ def test_snap_colinear() -> None:
     assert snap_colinear(scene, ["drifting right", "drifting right"], 0.01) == scene
 
 
+def test_a_chance_pair_at_one_height_is_not_snapped() -> None:
+    """Two bodies of a crowded weightless scene that drift apart at heights 0.14 px
+    apart are no collision pair: snapping them would change the context's pixels."""
+    bodies = (Body("circle", "blue", 26.96 / 32, 14.013 / 32, 5.89 / 32, -17.6 / 32, 0.0),
+              Body("circle", "blue", 14.29 / 32, 6.39 / 32, 6.40 / 32, -9.9 / 32, 0.0),
+              Body("circle", "yellow", 9.29 / 32, 25.31 / 32, 5.75 / 32, 7.85 / 32, 0.0),
+              Body("circle", "yellow", 3.41 / 32, 13.874 / 32, 6.30 / 32, 18.7 / 32, 0.0))
+    scene = MotionScene("white", bodies, Physics(gravity=0.0))
+    prompt = "two blue circles drifting left and two yellow circles drifting right"
+    request = VideoRequest(prompt, 0, 30, render_frames(simulate(scene, 4, 30)))
+    seen = perceive(request)
+    assert seen.scene is not None
+    heights = sorted(b.y * 32 for b in seen.scene.bodies)
+    assert heights[1] == pytest.approx(13.874, abs=0.01)
+    assert heights[2] == pytest.approx(14.013, abs=0.01)
+    assert misfit(seen.scene, request.context, 30) < 100
+
+
+def test_a_bounce_within_the_context_is_read_from_the_frames_before_it() -> None:
+    """A body that meets the floor between the third and the fourth context frame: its
+    velocity is that of the first three frames, not a fit across the bounce."""
+    bodies = (Body("triangle", "yellow", 26.32 / 32, 16.75 / 32, 6.11 / 32, 0.0, 14.07 / 32),
+              Body("triangle", "yellow", 5.55 / 32, 28.0 / 32, 5.80 / 32, 0.0, 12.465 / 32))
+    scene = MotionScene("white", bodies, Physics(gravity=0.0))
+    request = VideoRequest("two yellow triangles drifting down", 0, 30,
+                           render_frames(simulate(scene, 4, 30)))
+    seen = perceive(request)
+    assert seen.scene is not None
+    low = max(seen.scene.bodies, key=lambda b: b.y)
+    assert abs(low.vy - bodies[1].vy) * 32 < 0.5  # px/s; a fit across the bounce: 2.4
+
+
 def test_empty_view_repeats_the_last_frame() -> None:
     item = splits.sample("uniform", "test", 1, seed=0)[0]
     blank = np.zeros((4, 32, 32, 3), np.uint8)

@@ -27,6 +27,12 @@ frames/s and peak memory are measured per rollout, and ``peak_mem_ratio`` is the
 median peak memory of the longest rollouts over that of the next duration's (flat
 memory: 1). Every video is written as an MP4
 and a filmstrip (frames at 0, 10%, 50% and 100% of it: 0 s, 1 min, 5 min, 10 min).
+
+The controls beside every generator (``catalog.VIDEO_CONTROLS``): the simulator itself
+(``video-oracle``); the simulator from a start whose context renders pixel for pixel
+as the truth's (``video-twin``: where it leaves the truth's path, no generator shown
+the context can be sure of the path, so its horizon is the protocol's predictability
+limit per scene); the last context frame, frozen; random motion.
 """
 
 from __future__ import annotations

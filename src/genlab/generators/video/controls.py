@@ -26,7 +26,9 @@ from genlab.worlds.motion.physics import State, simulate
 from genlab.worlds.motion.spec import MotionScene
 
 
-def _scene(request: VideoRequest, name: str) -> MotionScene:
+def privileged_scene(request: VideoRequest, name: str) -> MotionScene:
+    """The exact scene a privileged control reads, or an InputError when the request
+    carries none."""
     if not request.scene_json:
         raise InputError(f"video generator {name!r} is a control that reads the exact "
                          "scene (privileged); the request carries none")
@@ -72,7 +74,7 @@ class SimulatorVideo:
 
     def start(self, request: VideoRequest,
               resume: Mapping[str, np.ndarray] | None = None) -> SimulatorRollout:
-        scene = _scene(request, self.name)
+        scene = privileged_scene(request, self.name)
         state = simulate(scene, len(request.context), request.fps).end if resume is None \
             else saved_state(resume, len(scene.bodies))
         return SimulatorRollout(scene, state, request.fps, request.size)
@@ -88,7 +90,7 @@ class RandomMotionVideo:
 
     def start(self, request: VideoRequest,
               resume: Mapping[str, np.ndarray] | None = None) -> SimulatorRollout:
-        scene = _scene(request, self.name)
+        scene = privileged_scene(request, self.name)
         if resume is not None:
             return SimulatorRollout(scene, saved_state(resume, len(scene.bodies)), request.fps,
                                      request.size)

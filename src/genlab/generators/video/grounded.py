@@ -8,12 +8,13 @@ renderer. Here perception is :func:`~genlab.generators.video.perceive.perceive`
 the simulator is the ``motion`` world's own and the renderer the ``shapes`` one.
 
 It reads no privileged state: only the context frames and the prompt. With a perfect
-simulator and renderer, everything it gets wrong comes from perception, so its
-scores are the ceiling of the protocol: how far any generator that sees 4 frames of
-a 32 px video can track the simulator. Its consistency (identity, count, colour) is
-what object-centric state buys over pixel-space rollouts; its position error over
-time is what the context's information allows. When no body is found it repeats the
-last context frame (the frozen-frame control).
+simulator and renderer, everything it gets wrong comes from perception: from
+misreading the context, or from what the context cannot say, which the control
+``video-twin`` measures (generators/video/twin.py; on the track the two score within
+each other's intervals, ``docs/results.md``, session 24). Its consistency (identity,
+count, colour) is what object-centric state buys over pixel-space rollouts; its
+position error over time is what the context's information allows. When no body is
+found it repeats the last context frame (the frozen-frame control).
 """
 
 from __future__ import annotations

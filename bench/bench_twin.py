@@ -1,0 +1,173 @@
+"""Benchmark: how long any generator shown the context can stay on the truth's path
+(issue 6: the predictability horizon of the ``longvideo`` track's scenes).
+
+Part 1, the twins: for each rollout of the track's default protocol of at least
+``--min-seconds`` (the 1- and 10-minute scenes), the ``video-twin`` start (a start whose
+4 context frames render pixel for pixel as the truth's; generators/video/twin.py):
+how far it was moved (px), how long the search took, and, simulated beside the truth
+for the rollout's length, the seconds until some body is more than 1 px from its true
+position (the twin's horizon: no generator can be sure of the path beyond it) and the
+largest distance at 1 minute and at the end. Beside it, the same for
+``video-physics``' perceived start (the current perception), which a generator can reach.
+
+Part 2, the sensitivity: the same scenes' horizon when the truth's start is moved by
+``--steps`` pixels along the line from it to the twin's (the context's pixels need
+not hold):
+how much a finer reading of the start would buy. Chaotic scenes gain a fixed number of
+seconds per decade of precision (Lorenz, 1969), so no precision a uint8 context can
+give holds them for ten minutes.
+
+    python bench/bench_twin.py [--min-seconds 60] [--steps 1e-2 1e-4 1e-6 1e-8 1e-10 1e-12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+import numpy as np
+
+from genlab.contracts import VideoRequest
+from genlab.generators.video.perceive import VERSION as PERCEPTION
+from genlab.generators.video.perceive import perceive
+from genlab.generators.video.twin import Twin, find_twin
+from genlab.tracks import longvideo
+from genlab.worlds.motion.frames import render_frames
+from genlab.worlds.motion.physics import simulate
+from genlab.worlds.motion.spec import MotionScene
+
+CHUNK_S = 10.0
+
+
+def parting(truth: MotionScene, other: MotionScene, config: longvideo.LongVideoConfig,
+            seconds: float, marks: tuple[float, ...] = (60.0,)
+            ) -> tuple[float | None, dict[float, float]]:
+    """Seconds after the context until some body of ``other`` is > 1 px from its place
+    in ``truth`` (None if never within ``seconds``), and the largest distance (px) at
+    each of ``marks`` and at the end (when ``marks`` is empty, the simulation stops at
+    the horizon and reports no distance). Both are simulated from t = 0; the clock
+    starts at the context's end, as the track's does."""
+    k, fps, size = config.context, config.fps, config.size
+    a = simulate(truth, k, fps).end
+    b = simulate(other, k, fps).end
+    per = round(fps * CHUNK_S)
+    frames, horizon, at = round(seconds * fps), None, {}
+    done = 0
+    while done < frames:
+        n = min(per, frames - done)
+        ta = simulate(truth, n, fps, start=a)
+        tb = simulate(other, n, fps, start=b)
+        a, b = ta.end, tb.end
+        dist = np.linalg.norm(ta.pos - tb.pos, axis=-1).max(-1) * size
+        over = np.nonzero(dist > 1.0)[0]
+        if horizon is None and len(over):
+            horizon = (done + int(over[0])) / fps
+        for m in marks:
+            if done <= round(m * fps) - 1 < done + n:
+                at[m] = float(dist[round(m * fps) - 1 - done])
+        done += n
+        at[seconds] = float(dist[-1])
+        if horizon is not None and not marks:  # nothing more to read
+            at.pop(seconds)
+            break
+    return horizon, at
+
+
+def _fmt(h: float | None, seconds: float) -> str:
+    return f"never in {seconds:g}" if h is None else f"{h:.1f}"
+
+
+def _at(distances: dict[float, float], mark: float) -> str:
+    return f"{distances[mark]:.2f}" if mark in distances else "-"
+
+
+def part1(config: longvideo.LongVideoConfig, min_seconds: float
+          ) -> list[tuple[longvideo.LongVideoItem, Twin]]:
+    chosen = [it for it in longvideo.items(config) if it.seconds >= min_seconds]
+    print("| rollout | prompt | twin step px | search s | twin: s until > 1 px | twin px at "
+          f"1 min / end | perception {PERCEPTION}: s until > 1 px | perception px at 1 min / end |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    found = []
+    for it in chosen:
+        start = simulate(it.scene, config.context, config.fps)
+        context = render_frames(start, config.size)
+        t0 = time.perf_counter()
+        twin = find_twin(it.scene, it.prompt, context, config.fps, it.seed)
+        search = time.perf_counter() - t0
+        h_twin, d_twin = parting(it.scene, twin.scene, config, it.seconds)
+        seen = perceive(VideoRequest(it.prompt, it.seed, config.fps, context))
+        h_seen: float | None = 0.0
+        d_seen: dict[float, float] = {}
+        if seen.scene is not None and len(seen.scene.bodies) == len(it.scene.bodies):
+            order = _match(it.scene, seen.scene)
+            h_seen, d_seen = parting(it.scene, order, config, it.seconds)
+        print(f"| {it.key} | {it.prompt} | {twin.step_px:.1e} | {search:.2f} | "
+              f"{_fmt(h_twin, it.seconds)} | {_at(d_twin, 60.0)} / {_at(d_twin, it.seconds)} | "
+              f"{_fmt(h_seen, it.seconds)} | {_at(d_seen, 60.0)} / {_at(d_seen, it.seconds)} |",
+              flush=True)
+        found.append((it, twin))
+    return found
+
+
+def _match(truth: MotionScene, seen: MotionScene) -> MotionScene:
+    """``seen``'s bodies in ``truth``'s order (each true body's nearest perceived body
+    of its kind at t = 0), so that distances pair the same bodies."""
+    left = list(seen.bodies)
+    bodies = []
+    for b in truth.bodies:
+        same = [p for p in left if (p.colour, p.shape) == (b.colour, b.shape)]
+        pick = min(same, key=lambda p: (p.x - b.x) ** 2 + (p.y - b.y) ** 2)
+        left.remove(pick)
+        bodies.append(pick)
+    return MotionScene(seen.background, tuple(bodies), seen.physics)
+
+
+def toward(truth: MotionScene, twin: Twin, step: float) -> MotionScene:
+    """The start ``step`` pixels from the truth's along the line to the twin's (the
+    twin's own ``step_px`` gives the twin)."""
+    a = step / twin.step_px
+    bodies = tuple(dataclasses.replace(t, **{n: getattr(t, n) + a * (getattr(w, n)
+                                                                     - getattr(t, n))
+                                             for n in ("x", "y", "vx", "vy", "size")})
+                   for t, w in zip(truth.bodies, twin.scene.bodies, strict=True))
+    return dataclasses.replace(truth, bodies=bodies)
+
+
+def part2(found: list[tuple[longvideo.LongVideoItem, Twin]],
+          config: longvideo.LongVideoConfig, steps: list[float]) -> None:
+    print("\n| rollout | " + " | ".join(f"{s:.0e} px" for s in steps)
+          + " | seconds per decade |")
+    print("|---|" + "---:|" * (len(steps) + 1))
+    for it, twin in found:
+        if twin.step_px == 0:
+            continue
+        horizons = [parting(it.scene, toward(it.scene, twin, step), config, it.seconds,
+                            marks=())[0] for step in steps]
+        closed = [(np.log10(s), h) for s, h in zip(steps, horizons, strict=True)
+                  if h is not None]
+        slope = "-"
+        if len(closed) >= 2:
+            x, y = np.array(closed).T
+            slope = f"{-np.polyfit(x, y, 1)[0]:.1f}"
+        print(f"| {it.key} | " + " | ".join(_fmt(h, it.seconds) for h in horizons)
+              + f" | {slope} |", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--min-seconds", type=float, default=60.0,
+                        help="the shortest rollouts of the track's protocol to take")
+    parser.add_argument("--steps", type=float, nargs="+",
+                        default=[1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12],
+                        help="part 2's moves of the start, pixels")
+    args = parser.parse_args()
+    config = longvideo.LongVideoConfig.default()
+    t0 = time.perf_counter()
+    found = part1(config, args.min_seconds)
+    part2(found, config, args.steps)
+    print(f"\n{time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
