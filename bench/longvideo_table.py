@@ -14,6 +14,9 @@ intervals.
 ``--rescore`` recomputes every score from the stored rollouts with this code and the
 run's own stored protocol (scores are a function of the rows; a category added after
 the run, such as the horizon, appears without generating anything again).
+When ``video-twin`` (the protocol's predictability limit) is among them, a last table
+gives each generator's on-track share minus the twin's per duration, and whether it is
+within ``--margin`` (0.05) at every duration with permanence >= 0.99 at the longest.
 ``--drift GENERATOR`` adds, for that generator's longest rollouts, each one's position
 error (px, the mean over that second) at chosen seconds and the share of its frames
 whose permanence was judged: how the error grows, rollout by rollout.
@@ -58,6 +61,8 @@ def main() -> None:
     ap.add_argument("--db", type=Path, default=None)
     ap.add_argument("--rescore", action="store_true",
                     help="recompute the scores from the stored rollouts with this code")
+    ap.add_argument("--margin", type=float, default=0.05,
+                    help="the relative target's margin below video-twin's on-track share")
     ap.add_argument("--drift", default=None, metavar="GENERATOR",
                     help="per rollout of the longest duration: the error at chosen seconds")
     args = ap.parse_args()
@@ -105,8 +110,33 @@ def main() -> None:
                 h = index.get((g, _horizon(label, sc)))
                 cells.append("–" if h is None else f"{_ci(h, '.0f')} ({h['n']})")
             print(f"| {g} | " + " | ".join(cells) + " |")
+    if LIMIT in generators:
+        _against_limit(index, generators, labels, args.margin)
     if samples.get(args.drift):
         _drift(args.drift, samples[args.drift])
+
+
+LIMIT = "video-twin"
+
+
+def _against_limit(index: dict[tuple[str, str], dict[str, Any]], generators: list[str],
+                   labels: list[str], margin: float) -> None:
+    """Each generator's on-track share at every duration against :data:`LIMIT`'s, and
+    whether it comes within ``margin`` of it at every duration with permanence >= 0.99
+    at the longest (the relative target proposed for issue 6 in session 24)."""
+    print(f"\nAgainst the limit ({LIMIT}): on track minus the limit's, per duration; "
+          f"target: within {margin:g} at every duration and permanence >= 0.99 at "
+          f"{labels[-1]}\n")
+    print("| generator | " + " | ".join(labels) + f" | permanence {labels[-1]} | target |")
+    print("|---|" + "---:|" * (len(labels) + 2))
+    for g in generators:
+        gaps = [index[(g, f"on_track_{label}")]["value"]
+                - index[(LIMIT, f"on_track_{label}")]["value"] for label in labels]
+        perm = index.get((g, f"consistency_permanence_{labels[-1]}"))
+        held = all(gap >= -margin for gap in gaps) and perm is not None \
+            and perm["value"] >= 0.99
+        print(f"| {g} | " + " | ".join(f"{gap:+.3f}" for gap in gaps)
+              + f" | {_ci(perm)} | {'met' if held else 'missed'} |")
 
 
 DRIFT_SECONDS = (1, 2, 3, 8, 10, 60, 300, 600)

@@ -209,6 +209,7 @@ def test_report_shows_drift_curves_filmstrips_and_videos(tmp_path: Path) -> None
     html = write_report(store, tmp_path / "report.html").read_text()
     assert "track longvideo" in html and html.count('alt="drift ') == len(SMOKE.labels)
     assert html.count(">MP4</a>") == 2 and "filmstrips (2s)" in html
+    assert "the protocol's limit" in html  # what each control is, beside the curves
     mp4 = html.split(">MP4</a>")[0].rsplit("href='", 1)[1].split("'")[0]
     assert (tmp_path / mp4).is_file()  # the link resolves from the report's folder
     # rows of an older judge (no permanence_ok series) still make a report

@@ -52,6 +52,13 @@ def _strip(row: Mapping[str, Any]) -> str:
             f"<a href='{escape(mp4)}'>MP4</a></figcaption></figure>")
 
 
+CONTROLS_NOTE = (
+    "Controls: video-oracle is the simulator itself (the positive control); video-twin "
+    "is the simulator from a start whose context frames are pixel for pixel the truth's, "
+    "so where it leaves the truth's path no generator shown the context can be sure of "
+    "the path (the protocol's limit); frozen-frame and random-motion are the negatives.")
+
+
 def longvideo_section(store: Store, runs: Sequence[RunInfo]) -> str:
     """HTML for the latest complete ``longvideo`` runs."""
     generators = _ordered_generators(runs)
@@ -85,5 +92,5 @@ def longvideo_section(store: Store, runs: Sequence[RunInfo]) -> str:
     return (f"<h2>track longvideo</h2>{_run_meta([by_gen[g] for g in generators])}"
             "<h3>scores (95% intervals: blocks of seconds resampled within rollouts; "
             f"fps and memory: rollouts resampled)</h3><table>{''.join(rows)}</table>"
-            f"<h3>drift curves</h3>{''.join(charts)}"
+            f"<h3>drift curves</h3><p class='meta'>{CONTROLS_NOTE}</p>{''.join(charts)}"
             f"<h3>filmstrips ({escape(str(longest))}) and videos</h3>{''.join(strips)}")
