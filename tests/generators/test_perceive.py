@@ -125,6 +125,20 @@ def test_a_bounce_within_the_context_is_read_from_the_frames_before_it() -> None
     assert abs(low.vy - bodies[1].vy) * 32 < 0.5  # px/s; a fit across the bounce: 2.4
 
 
+def test_a_wall_met_before_the_second_frame_is_read_through_the_mirror() -> None:
+    """A body 0.3 px from the left wall moving left bounces off it before the second
+    context frame: its start is the later frames' motion mirrored about the wall."""
+    bodies = (Body("circle", "yellow", 13.6 / 32, 10.83 / 32, 5.81 / 32, -10.35 / 32, 0.0),
+              Body("circle", "yellow", 3.319 / 32, 11.0 / 32, 6.043 / 32, -18.725 / 32, 0.0))
+    scene = MotionScene("white", bodies, Physics())
+    request = VideoRequest("two yellow circles bouncing", 0, 30,
+                           render_frames(simulate(scene, 4, 30)))
+    seen = perceive(request)
+    assert seen.scene is not None
+    near = min(seen.scene.bodies, key=lambda b: b.x)
+    assert abs(near.vx - bodies[1].vx) * 32 < 0.5  # px/s; read without the mirror: +32
+
+
 def test_empty_view_repeats_the_last_frame() -> None:
     item = splits.sample("uniform", "test", 1, seed=0)[0]
     blank = np.zeros((4, 32, 32, 3), np.uint8)

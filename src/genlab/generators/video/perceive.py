@@ -46,7 +46,8 @@ COLINEAR_SLACK = 256.0
 levels) and still be taken: a true pair's snap raised it by 0-44 on the ``longvideo``
 track's 13 collision scenes (session 24); two bodies of a ``uniform`` scene whose
 heights happen to lie 0.14 px apart, by 24,000."""
-VERSION = "4"  # 4: refined from the fits to every frame too, the best render kept
+VERSION = "5"  # 5: a side wall met before the second frame (a mirrored candidate)
+# 4: refined from the fits to every frame too, the best render kept
 # 3: every prefix fit a candidate; the co-linear prior checked on the pixels (session 24)
 # 2: the pattern-search polish after render-and-compare (session 18)
 
@@ -128,7 +129,9 @@ def perceive(request: VideoRequest, *, refine: bool = True, polished: bool = Tru
     bodies that drift toward each other at heights within ``colinear_px`` pixels are put
     on one line (:func:`snap_colinear`; 0 turns it off) unless that raises the pixel
     misfit by more than :data:`COLINEAR_SLACK`. Each body's start candidates are fits
-    to every run of first frames (a contact during the context ends its free flight);
+    to every run of first frames (a contact during the context ends its free flight)
+    and the fit to every frame but the first mirrored about either side wall (a wall met
+    before the second frame: perception 5);
     the refinement starts from the best-matching candidates and, when they are others,
     from the fits to every frame too, and the reading whose render matches best is kept
     (perception 4)."""
@@ -158,6 +161,13 @@ def perceive(request: VideoRequest, *, refine: bool = True, polished: bool = Tru
             starts = [_fit(times[frames[:m]], tracked[:m, b, :2], accel, fixed)
                       for m in range(len(frames), 1, -1)]
             body_size = float(tracked[:, b, 2].mean())
+            if len(frames) > 2:
+                # a side wall met before the second frame: the motion after it, mirrored
+                # about that wall, is the motion before it
+                p, v = _fit(times[frames[1:]], tracked[1:, b, :2], accel, fixed)
+                for wall in (body_size / 2, 1.0 - body_size / 2):
+                    starts.append((np.array([2 * wall - p[0], p[1]]),
+                                   np.array([-v[0], v[1]])))
             candidates.append([body_with(template, {"x": p[0],
                                                     **({} if floor else {"y": p[1]}),
                                                     "vx": v[0], "vy": v[1],
