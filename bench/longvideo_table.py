@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from genlab import paths
+from genlab.catalog import LIMIT_CONTROLS
 from genlab.store import Store
 from genlab.tracks.longvideo import NAME, LongVideoConfig, scores
 from genlab.tracks.longvideo_scores import window_mean
@@ -116,7 +117,7 @@ def main() -> None:
         _drift(args.drift, samples[args.drift])
 
 
-LIMIT = "video-twin"
+LIMIT = LIMIT_CONTROLS[0]
 
 
 def _against_limit(index: dict[tuple[str, str], dict[str, Any]], generators: list[str],
@@ -130,12 +131,14 @@ def _against_limit(index: dict[tuple[str, str], dict[str, Any]], generators: lis
     print("| generator | " + " | ".join(labels) + f" | permanence {labels[-1]} | target |")
     print("|---|" + "---:|" * (len(labels) + 2))
     for g in generators:
-        gaps = [index[(g, f"on_track_{label}")]["value"]
+        gaps = [None if (g, f"on_track_{label}") not in index
+                or (LIMIT, f"on_track_{label}") not in index
+                else index[(g, f"on_track_{label}")]["value"]
                 - index[(LIMIT, f"on_track_{label}")]["value"] for label in labels]
         perm = index.get((g, f"consistency_permanence_{labels[-1]}"))
-        held = all(gap >= -margin for gap in gaps) and perm is not None \
-            and perm["value"] >= 0.99
-        print(f"| {g} | " + " | ".join(f"{gap:+.3f}" for gap in gaps)
+        held = all(gap is not None and gap >= -margin for gap in gaps) \
+            and perm is not None and perm["value"] >= 0.99
+        print(f"| {g} | " + " | ".join("–" if gap is None else f"{gap:+.3f}" for gap in gaps)
               + f" | {_ci(perm)} | {'met' if held else 'missed'} |")
 
 

@@ -44,7 +44,8 @@ from genlab.worlds.motion.spec import MotionScene
 
 VERSION = "4"  # 4: only pairs at exactly one height tied; 2-3: the walk; 1: one direction
 REACH_PX = (1e-9, 0.05)
-"""The bisection's bracket for each move (pixels): a move below the first is no move."""
+"""The bisection's bracket for each move (pixels): a move below the first is no move; a
+body out of view in every context frame moves by the second."""
 BISECTIONS = 32
 
 
