@@ -139,6 +139,19 @@ def test_a_wall_met_before_the_second_frame_is_read_through_the_mirror() -> None
     assert abs(near.vx - bodies[1].vx) * 32 < 0.5  # px/s; read without the mirror: +32
 
 
+def test_bodies_seen_apart_in_some_frames_only() -> None:
+    """Two red circles, one of which touches a green square in every other context
+    frame (a blob there): perception still reads a start for every body it tracks."""
+    bodies = (Body("square", "green", 23.14 / 32, 8.74 / 32, 5.84 / 32, 16.89 / 32, 0.0),
+              Body("circle", "red", 8.71 / 32, 11.27 / 32, 6.19 / 32, -12.16 / 32, 0.0),
+              Body("circle", "red", 16.82 / 32, 13.09 / 32, 6.03 / 32, 18.08 / 32, 0.0))
+    scene = MotionScene("white", bodies, Physics())
+    request = VideoRequest("a green square bouncing and two red circles bouncing", 0, 30,
+                           render_frames(simulate(scene, 4, 30)))
+    seen = perceive(request)
+    assert seen.scene is not None and seen.found == 3
+
+
 def test_empty_view_repeats_the_last_frame() -> None:
     item = splits.sample("uniform", "test", 1, seed=0)[0]
     blank = np.zeros((4, 32, 32, 3), np.uint8)

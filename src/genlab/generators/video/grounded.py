@@ -10,8 +10,8 @@ the simulator is the ``motion`` world's own and the renderer the ``shapes`` one.
 It reads no privileged state: only the context frames and the prompt. With a perfect
 simulator and renderer, everything it gets wrong comes from perception: from
 misreading the context, or from what the context cannot say, which the control
-``video-twin`` measures (generators/video/twin.py; on the track the two score within
-each other's intervals, ``docs/results.md``, session 24). Its consistency (identity,
+``video-twin`` measures (generators/video/twin.py; ``docs/results.md``, session 24,
+compares the two on the track's scenes and on a fresh set). Its consistency (identity,
 count, colour) is what object-centric state buys over pixel-space rollouts; its
 position error over time is what the context's information allows. When no body is
 found it repeats the last context frame (the frozen-frame control).

@@ -157,9 +157,9 @@ def perceive(request: VideoRequest, *, refine: bool = True, polished: bool = Tru
         for b in range(tracked.shape[1]):
             # a body that met a wall, the floor or another body during the context is
             # in free motion only until then: fits to every shorter run of first frames
-            # are the other candidates
+            # are the other candidates (a body tracked in one frame has that one only)
             starts = [_fit(times[frames[:m]], tracked[:m, b, :2], accel, fixed)
-                      for m in range(len(frames), 1, -1)]
+                      for m in sorted({len(frames), *range(2, len(frames))}, reverse=True)]
             body_size = float(tracked[:, b, 2].mean())
             if len(frames) > 2:
                 # a side wall met before the second frame: the motion after it, mirrored
