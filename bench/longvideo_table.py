@@ -130,11 +130,13 @@ def _against_limit(index: dict[tuple[str, str], dict[str, Any]], generators: lis
           f"{labels[-1]}\n")
     print("| generator | " + " | ".join(labels) + f" | permanence {labels[-1]} | target |")
     print("|---|" + "---:|" * (len(labels) + 2))
+    def on_track(g: str, label: str) -> float | None:
+        record = index.get((g, f"on_track_{label}"))
+        return None if record is None else float(record["value"])
+
     for g in generators:
-        gaps = [None if (g, f"on_track_{label}") not in index
-                or (LIMIT, f"on_track_{label}") not in index
-                else index[(g, f"on_track_{label}")]["value"]
-                - index[(LIMIT, f"on_track_{label}")]["value"] for label in labels]
+        pairs = [(on_track(g, label), on_track(LIMIT, label)) for label in labels]
+        gaps = [None if a is None or b is None else a - b for a, b in pairs]
         perm = index.get((g, f"consistency_permanence_{labels[-1]}"))
         held = all(gap is not None and gap >= -margin for gap in gaps) \
             and perm is not None and perm["value"] >= 0.99

@@ -182,19 +182,20 @@ def perceive(request: VideoRequest, *, refine: bool = True, polished: bool = Tru
     best = _best_starts(whole, candidates, context, request.fps)
     # the refinement is local: from the fits to every frame too, when the best-matching
     # candidates are others, keeping the reading whose render matches best
-    readings = []
+    readings = []  # (pixel misfit, scene) per refinement start
     for scene in (best,) if best == whole else (best, whole):
         if refine:
             scene = render_and_compare(scene, motions, context, request.fps)
             if polished:
                 scene = polish(scene, motions, context, request.fps)
+        cost = misfit(scene, context, request.fps)
         if colinear_px > 0:
             snapped = snap_colinear(scene, motions, colinear_px / size)
-            if misfit(snapped, context, request.fps) \
-                    <= misfit(scene, context, request.fps) + COLINEAR_SLACK:
-                scene = snapped
-        readings.append(scene)
-    scene = min(readings, key=lambda s: misfit(s, context, request.fps))
+            snapped_cost = misfit(snapped, context, request.fps)
+            if snapped_cost <= cost + COLINEAR_SLACK:
+                scene, cost = snapped, snapped_cost
+        readings.append((cost, scene))
+    scene = min(readings, key=lambda r: r[0])[1]
     return Perceived(scene, expected, tuple(motions))
 
 
@@ -263,6 +264,13 @@ def pattern_moves(free: tuple[str, ...], d_pos: float, d_vel: float) -> list[dic
     return out
 
 
+def facing_pairs(motions: list[str]) -> list[tuple[int, int]]:
+    """The pairs of bodies (indices) drifting toward each other, one left and one right:
+    what the ``collision`` scenario puts on one line."""
+    return [(i, j) for i, j in itertools.combinations(range(len(motions)), 2)
+            if {motions[i], motions[j]} == {"drifting left", "drifting right"}]
+
+
 def snap_colinear(scene: MotionScene, motions: list[str], tolerance: float) -> MotionScene:
     """``scene`` with the bodies that drift toward each other along one horizontal line,
     to within ``tolerance`` (image fractions), put on exactly one line (their mean y).
@@ -277,9 +285,8 @@ def snap_colinear(scene: MotionScene, motions: list[str], tolerance: float) -> M
     measures both ways)."""
     bodies = list(scene.bodies)
     ys = np.array([b.y for b in bodies])
-    for i, j in itertools.combinations(range(len(bodies)), 2):
-        if {motions[i], motions[j]} == {"drifting left", "drifting right"} \
-                and abs(ys[i] - ys[j]) < tolerance:
+    for i, j in facing_pairs(motions):
+        if abs(ys[i] - ys[j]) < tolerance:
             y = float((ys[i] + ys[j]) / 2)
             bodies[i] = dataclasses.replace(bodies[i], y=y)
             bodies[j] = dataclasses.replace(bodies[j], y=y)

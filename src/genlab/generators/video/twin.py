@@ -27,7 +27,6 @@ far the start is moved. Privileged: it reads the exact scene, as ``video-oracle`
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +36,13 @@ import numpy as np
 from genlab.contracts import VideoRequest
 from genlab.errors import GenlabError
 from genlab.generators.video.controls import SimulatorRollout, privileged_scene, saved_state
-from genlab.generators.video.perceive import body_with, free_fields, misfit, pattern_moves
+from genlab.generators.video.perceive import (
+    body_with,
+    facing_pairs,
+    free_fields,
+    misfit,
+    pattern_moves,
+)
 from genlab.worlds.motion import grammar
 from genlab.worlds.motion.physics import simulate
 from genlab.worlds.motion.spec import MotionScene
@@ -78,9 +83,8 @@ def motions_of(scene: MotionScene, prompt: str) -> list[str]:
 def tied_pairs(scene: MotionScene, motions: list[str]) -> list[tuple[int, int]]:
     """The bodies drifting toward each other at exactly one height: the ``collision``
     scenario's pairs, which the twin keeps on their line."""
-    return [(i, j) for i, j in itertools.combinations(range(len(motions)), 2)
-            if {motions[i], motions[j]} == {"drifting left", "drifting right"}
-            and scene.bodies[i].y == scene.bodies[j].y]
+    return [(i, j) for i, j in facing_pairs(motions)
+            if scene.bodies[i].y == scene.bodies[j].y]
 
 
 def moved(scene: MotionScene, motions: list[str], ties: list[tuple[int, int]], i: int,
