@@ -6,8 +6,9 @@ state :func:`~genlab.generators.video.perceive.perceive` reads from the first 4 
 against the scene's exact state: bodies found of those the prompt names, and the
 median and 95th percentile of the position (px), velocity (px/s) and size (px)
 errors, for the detector's centroids alone (least squares on the tracks), after
-render-and-compare, and after the polish on the exact misfit (the default), and the
-pixel misfit each leaves (squared uint8 differences over the context; the truth's is 0).
+render-and-compare, after the polish on the exact misfit, and after the settle on the
+renderer's expected pixels (the default, perception 6), and the pixel misfit each
+leaves (squared uint8 differences over the context; the truth's is 0).
 Per-body errors pair each true body with the nearest perceived one of its kind.
 
 Part 2, the horizon: ``video-physics`` (perception + the world's simulator + its
@@ -37,7 +38,8 @@ import numpy as np
 
 from genlab.contracts import VideoRequest
 from genlab.generators.video.grounded import PhysicsVideo
-from genlab.generators.video.perceive import COLINEAR_PX, Perceived, misfit, perceive
+from genlab.generators.video.perceive import COLINEAR_PX, Perceived, perceive
+from genlab.generators.video.refine import misfit
 from genlab.judges.detect import BLOB
 from genlab.judges.tracking import judgeable, parse, track
 from genlab.tracks import longvideo
@@ -72,9 +74,10 @@ def _perception(items: list[splits.MotionItem]) -> None:
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     methods: dict[str, Callable[[VideoRequest], Perceived]] = {
         "detector + least squares": lambda r: perceive(r, refine=False, colinear_px=0),
-        "+ render-and-compare (perception 1)":
-            lambda r: perceive(r, polished=False, colinear_px=0),
-        "+ polish on the exact misfit (perception 2)": lambda r: perceive(r, colinear_px=0)}
+        "+ render-and-compare": lambda r: perceive(r, polished=False, colinear_px=0),
+        "+ polish on the exact misfit":
+            lambda r: perceive(r, settled=False, colinear_px=0),
+        "+ settle on the expected pixels (the default)": lambda r: perceive(r, colinear_px=0)}
     for scenario in splits.SCENARIOS:
         chosen = [i for i in items if i.scenario == scenario]
         for label, method in methods.items():

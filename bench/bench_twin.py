@@ -17,7 +17,13 @@ how much a finer reading of the start would buy. Chaotic scenes gain a fixed num
 seconds per decade of precision (Lorenz, 1969), so no precision a uint8 context can
 give holds them for ten minutes.
 
+Part 1 takes other scene seeds (``--seeds``; ``bench/longvideo_fresh.py`` says which are
+used), a cap on the seconds simulated (``--cap``) and perception's stages to compare
+(``--stages polished settled centred``), and ends with the mean share of each rollout
+every column stays on the truth's path: the development measure of perception 6.
+
     python bench/bench_twin.py [--min-seconds 60] [--steps 1e-2 1e-4 1e-6 1e-8 1e-10 1e-12]
+        [--seeds 5 6 1] [--cap 60] [--stages polished settled centred] [--parts 1 2]
 """
 
 from __future__ import annotations
@@ -82,31 +88,46 @@ def _at(distances: dict[float, float], mark: float) -> str:
     return f"{distances[mark]:.2f}" if mark in distances else "-"
 
 
-def part1(config: longvideo.LongVideoConfig, min_seconds: float
-          ) -> list[tuple[longvideo.LongVideoItem, Twin]]:
-    chosen = [it for it in longvideo.items(config) if it.seconds >= min_seconds]
-    print("| rollout | prompt | twin step px | search s | twin: s until > 1 px | twin px at "
-          f"1 min / end | perception {PERCEPTION}: s until > 1 px | perception px at 1 min / end |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
-    found = []
-    for it in chosen:
+STAGES = {"polished": {"settled": False}, "settled": {"centred": False}, "centred": {}}
+"""Perception's last stage -> ``perceive``'s options (``centred`` is the default)."""
+
+
+def part1(configs: list[longvideo.LongVideoConfig], min_seconds: float, cap: float | None,
+          stages: list[str]) -> list[tuple[longvideo.LongVideoItem, Twin]]:
+    chosen = [(c, it) for c in configs for it in longvideo.items(c) if it.seconds >= min_seconds]
+    print("| seed | rollout | prompt | twin step px | search s | twin: s until > 1 px | twin px "
+          "at 1 min / end | " + " | ".join(f"perception {PERCEPTION} {s}: s until > 1 px | "
+                                          "px at 1 min / end" for s in stages) + " |")
+    print("|---|---|---|" + "---:|" * (4 + 2 * len(stages)))
+    found, shares = [], np.zeros((len(chosen), 1 + len(stages)))
+    for row, (config, it) in enumerate(chosen):
+        seconds = it.seconds if cap is None else min(cap, it.seconds)
         start = simulate(it.scene, config.context, config.fps)
         context = render_frames(start, config.size)
         t0 = time.perf_counter()
         twin = find_twin(it.scene, it.prompt, context, config.fps, it.seed)
         search = time.perf_counter() - t0
-        h_twin, d_twin = parting(it.scene, twin.scene, config, it.seconds)
-        seen = perceive(VideoRequest(it.prompt, it.seed, config.fps, context))
-        h_seen: float | None = 0.0
-        d_seen: dict[float, float] = {}
-        if seen.scene is not None and len(seen.scene.bodies) == len(it.scene.bodies):
-            order = _match(it.scene, seen.scene)
-            h_seen, d_seen = parting(it.scene, order, config, it.seconds)
-        print(f"| {it.key} | {it.prompt} | {twin.step_px:.1e} | {search:.2f} | "
-              f"{_fmt(h_twin, it.seconds)} | {_at(d_twin, 60.0)} / {_at(d_twin, it.seconds)} | "
-              f"{_fmt(h_seen, it.seconds)} | {_at(d_seen, 60.0)} / {_at(d_seen, it.seconds)} |",
-              flush=True)
+        h_twin, d_twin = parting(it.scene, twin.scene, config, seconds)
+        cells = [f"{_fmt(h_twin, seconds)} | {_at(d_twin, 60.0)} / {_at(d_twin, seconds)}"]
+        shares[row, 0] = (seconds if h_twin is None else h_twin) / seconds
+        for col, stage in enumerate(stages, 1):
+            seen = perceive(VideoRequest(it.prompt, it.seed, config.fps, context),
+                            **STAGES[stage])
+            h_seen: float | None = 0.0
+            d_seen: dict[float, float] = {}
+            if seen.scene is not None and len(seen.scene.bodies) == len(it.scene.bodies):
+                h_seen, d_seen = parting(it.scene, _match(it.scene, seen.scene), config,
+                                         seconds)
+            cells.append(f"{_fmt(h_seen, seconds)} | {_at(d_seen, 60.0)} / "
+                         f"{_at(d_seen, seconds)}")
+            shares[row, col] = (seconds if h_seen is None else h_seen) / seconds
+        print(f"| {config.seed} | {it.key} | {it.prompt} | {twin.step_px:.1e} | {search:.2f} | "
+              + " | ".join(cells) + " |", flush=True)
         found.append((it, twin))
+    print(f"\nMean share of the rollout (capped at {cap if cap else 'its length'} s) on the "
+          f"truth's path (within 1 px), over {len(chosen)} rollouts: twin "
+          f"{shares[:, 0].mean():.4f}; " + "; ".join(
+              f"perception {s} {shares[:, i].mean():.4f}" for i, s in enumerate(stages, 1)))
     return found
 
 
@@ -161,11 +182,20 @@ def main() -> None:
     parser.add_argument("--steps", type=float, nargs="+",
                         default=[1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12],
                         help="part 2's moves of the start, pixels")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[longvideo.LongVideoConfig.seed],
+                        help="scene seeds (default: the track's own)")
+    parser.add_argument("--cap", type=float, default=None,
+                        help="part 1: simulate at most this many seconds of each rollout")
+    parser.add_argument("--stages", nargs="+", default=["centred"], choices=list(STAGES),
+                        help="part 1: perception's last stage, one column each")
+    parser.add_argument("--parts", type=int, nargs="+", default=[1, 2], choices=[1, 2])
     args = parser.parse_args()
-    config = longvideo.LongVideoConfig.default()
+    configs = [dataclasses.replace(longvideo.LongVideoConfig.default(), seed=s)
+               for s in args.seeds]
     t0 = time.perf_counter()
-    found = part1(config, args.min_seconds)
-    part2(found, config, args.steps)
+    found = part1(configs, args.min_seconds, args.cap, args.stages)
+    if 2 in args.parts:
+        part2(found, configs[0], args.steps)
     print(f"\n{time.perf_counter() - t0:.0f} s")
 
 

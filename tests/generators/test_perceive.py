@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from genlab.contracts import VideoRequest
 from genlab.errors import ParseError, SpecError
 from genlab.generators.video.grounded import PhysicsVideo
-from genlab.generators.video.perceive import (
+from genlab.generators.video.perceive import perceive
+from genlab.generators.video.refine import (
     misfit,
-    perceive,
     polish,
     render_and_compare,
+    settle,
     snap_colinear,
 )
 from genlab.judges.tracking import track
@@ -139,6 +142,55 @@ def test_a_wall_met_before_the_second_frame_is_read_through_the_mirror() -> None
     assert abs(near.vx - bodies[1].vx) * 32 < 0.5  # px/s; read without the mirror: +32
 
 
+def test_the_floor_met_before_the_second_frame_is_read_through_the_bounce() -> None:
+    """A yellow square drifting down 0.4 px above the floor (``4s/uniform/s03`` of scene
+    seed 1) bounces before the second context frame: its start is the later frames'
+    flight bounced back off the floor, not a body rising from the start."""
+    bodies = (Body("square", "yellow", 19.26 / 32, 28.46 / 32, 6.344 / 32, 0.0, 12.42 / 32),
+              Body("square", "yellow", 10.65 / 32, 3.375 / 32, 6.118 / 32, 0.0, 6.646 / 32))
+    scene = MotionScene("white", bodies, Physics(gravity=0.0))
+    request = VideoRequest("two yellow squares drifting down", 0, 30,
+                           render_frames(simulate(scene, 4, 30)))
+    seen = perceive(request)
+    assert seen.scene is not None
+    low = max(seen.scene.bodies, key=lambda b: b.y)
+    assert abs(low.vy - bodies[0].vy) * 32 < 0.5  # px/s; read without the bounce: -17.7
+
+
+def test_settling_reads_velocities_better_than_the_pattern_search() -> None:
+    """The fit on the renderer's expected pixels lands inside the starts that render the
+    context, nearer their middle: lower velocity errors than the pattern search's edge,
+    pixels as exact."""
+    errors: dict[bool, list[float]] = {True: [], False: []}
+    for item in splits.sample("uniform", "test", 8, seed=4):
+        request = _request(item)
+        for settled in (True, False):
+            seen = perceive(request, settled=settled)
+            if seen.found < len(item.scene.bodies):
+                break
+            assert seen.scene is not None
+            assert misfit(seen.scene, request.context, 30) <= 50
+            errors[settled] += [np.hypot(p.vx - b.vx, p.vy - b.vy) * 32
+                                for p, b in _matched(seen.scene, item.scene)]
+    assert len(errors[True]) >= 8
+    assert np.mean(errors[True]) < np.mean(errors[False])
+
+
+def test_settling_keeps_a_pair_on_its_line() -> None:
+    """A head-on pair put on one line stays on exactly one line through the fit."""
+    a = Body("circle", "red", 8.3 / 32, 15.2 / 32, 6.1 / 32, 9.7 / 32, 0.0)
+    b = Body("square", "blue", 23.9 / 32, 15.2 / 32, 5.9 / 32, -11.3 / 32, 0.0)
+    scene = MotionScene("white", (a, b), Physics(gravity=0.0))
+    motions = ["drifting right", "drifting left"]
+    context = render_frames(simulate(scene, 4, 30))
+    off = dataclasses.replace(scene, bodies=(dataclasses.replace(a, x=a.x + 0.02 / 32),
+                                             dataclasses.replace(b, vx=b.vx + 0.3 / 32)))
+    settled = settle(off, motions, context, 30)
+    assert settled.bodies[0].y == settled.bodies[1].y
+    assert misfit(settled, context, 30) <= misfit(off, context, 30)
+    assert abs(settled.bodies[1].vx - b.vx) < abs(off.bodies[1].vx - b.vx)
+
+
 def test_bodies_seen_apart_in_some_frames_only() -> None:
     """Two red circles, one of which touches a green square in every other context
     frame (a blob there): perception still reads a start for every body it tracks."""
@@ -150,6 +202,40 @@ def test_bodies_seen_apart_in_some_frames_only() -> None:
                            render_frames(simulate(scene, 4, 30)))
     seen = perceive(request)
     assert seen.scene is not None and seen.found == 3
+
+
+def test_bodies_that_touch_in_every_frame_are_read_from_the_blob() -> None:
+    """Two green squares falling side by side, their boxes overlapping (their discs do
+    not: the simulator's bodies are discs), are one blob in every context frame: both
+    are read from its pixels (perception 5 found neither)."""
+    bodies = (Body("square", "green", 17.118 / 32, 5.450 / 32, 6.296 / 32),
+              Body("square", "green", 11.387 / 32, 9.551 / 32, 6.017 / 32))
+    scene = MotionScene("white", bodies, Physics(gravity=2.0))
+    request = VideoRequest("two green squares falling", 0, 30,
+                           render_frames(simulate(scene, 4, 30)))
+    seen = perceive(request)
+    assert seen.scene is not None and seen.found == 2
+    for p, b in _matched(seen.scene, scene):
+        assert abs(p.x - b.x) * 32 < 0.05 and abs(p.y - b.y) * 32 < 0.05
+        assert abs(p.size - b.size) * 32 < 0.05
+
+
+def test_a_body_seen_apart_in_one_frame_only_gets_its_velocity_from_the_blob() -> None:
+    """A yellow circle and a purple square touch in the first three context frames (a
+    blob) and part in the fourth: their velocities are read from every frame's pixels,
+    not set to zero as a one-frame track would (perception 5: misfit ~1e6)."""
+    bodies = (Body("circle", "yellow", 20.899 / 32, 5.097 / 32, 5.860 / 32, -13.798 / 32),
+              Body("circle", "yellow", 17.029 / 32, 23.066 / 32, 6.188 / 32, -11.627 / 32),
+              Body("square", "purple", 24.221 / 32, 10.853 / 32, 5.574 / 32, 7.960 / 32),
+              Body("square", "purple", 5.875 / 32, 26.966 / 32, 6.207 / 32, 6.658 / 32))
+    scene = MotionScene("white", bodies, Physics(gravity=0.0))
+    request = VideoRequest("two yellow circles drifting left and two purple squares "
+                           "drifting right", 0, 30, render_frames(simulate(scene, 4, 30)))
+    seen = perceive(request)
+    assert seen.scene is not None and seen.found == 4
+    assert misfit(seen.scene, request.context, 30) < 100
+    for p, b in _matched(seen.scene, scene):
+        assert abs(p.vx - b.vx) * 32 < 0.5  # px/s
 
 
 def test_empty_view_repeats_the_last_frame() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from genlab.contracts import VideoRequest
 from genlab.errors import GenlabError, InputError
-from genlab.generators.video.perceive import misfit
+from genlab.generators.video.refine import misfit
 from genlab.generators.video.twin import TwinVideo, find_twin, motions_of
 from genlab.worlds.motion import grammar, splits
 from genlab.worlds.motion.frames import render_frames

@@ -21,6 +21,7 @@ from genlab.tracks import longvideo_scores as ls
 from genlab.tracks.longvideo import LongVideoConfig, LongVideoTrack, duration_label, items
 from genlab.tracks.longvideo_rollout import chunk_files, roll
 from genlab.tracks.runner import plan
+from genlab.worlds.motion import splits
 from genlab.worlds.motion.video import read_mp4
 
 SMOKE = LongVideoConfig.smoke()
@@ -71,6 +72,22 @@ def test_items_fixed_and_in_distribution_beyond_the_shortest() -> None:
     assert not any(it.ood for it in todo if it.label != "4s")
     assert {it.scenario for it in todo if it.label == "10min"} == \
         {"uniform", "parabola", "collision"}
+
+
+def test_every_scene_seed_fills_the_protocol() -> None:
+    """Scene seeds whose first pool held too few staying scenes (2: one ``uniform``
+    1-minute scene of the two asked) draw a larger pool; the default seed's scenes are
+    the first pool's, unchanged (the pool is a prefix of one seeded sequence)."""
+    config = dataclasses.replace(LongVideoConfig.default(), seed=2)
+    todo = items(config)
+    assert len(todo) == sum(config.scenes)
+    assert all(longvideo._stays(it.scene, config) for it in todo if it.label != "4s")
+    first = splits.sample("uniform", "test", 16, seed=config.seed + 1)
+    default = LongVideoConfig.default()
+    staying = [it.scene for it in splits.sample("uniform", "test", 16, seed=default.seed + 1)
+               if not it.ood and longvideo._stays(it.scene, default)][:2]
+    assert [it.scene for it in items(default) if it.key.startswith("1min/uniform")] == staying
+    assert sum(not it.ood and longvideo._stays(it.scene, config) for it in first) < 2
 
 
 def test_long_scenes_keep_their_bodies_in_view() -> None:

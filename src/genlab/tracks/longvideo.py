@@ -187,12 +187,11 @@ def items(config: LongVideoConfig) -> list[LongVideoItem]:
         label = duration_label(seconds)
         per = [n // 3 + (i < n % 3) for i in range(3)]
         for scenario, count in zip(splits.SCENARIOS, per, strict=True):
-            pool = splits.sample(scenario, "test", 4 * count + 8, seed=config.seed + d_index)
-            chosen = pool if d_index == 0 else [it for it in pool
-                                                 if not it.ood and _stays(it.scene, config)]
-            if len(chosen) < count:  # pragma: no cover - the pool is sized for this
-                raise GenlabError(f"only {len(chosen)} {scenario} scenes for {label}; "
-                                  f"{count} asked")
+            chosen = _draw(scenario, count, config.seed + d_index,
+                           None if d_index == 0 else config)
+            if len(chosen) < count:  # pragma: no cover - MAX_POOL is ample for this
+                raise GenlabError(f"only {len(chosen)} {scenario} scenes for {label} in "
+                                  f"{MAX_POOL} drawn; {count} asked")
             for i, it in enumerate(chosen[:count]):
                 key = f"{label}/{scenario}/s{i:02d}"
                 out.append(LongVideoItem(key, label, float(seconds), scenario, it.prompt,
@@ -201,6 +200,25 @@ def items(config: LongVideoConfig) -> list[LongVideoItem]:
 
 
 STAY_SECONDS, STAY_SHARE = 20.0, 0.95
+MAX_POOL = 512  # the most ``test`` scenes drawn per scenario and duration
+
+
+def _draw(scenario: str, count: int, seed: int, config: LongVideoConfig | None
+          ) -> list[splits.MotionItem]:
+    """The first ``count`` (or fewer) ``test`` scenes of ``scenario`` drawn with
+    ``seed``: every one, or with ``config`` the in-distribution ones whose bodies stay
+    in view (:func:`_stays`). The draw is a prefix of one seeded sequence, so the pool
+    grows (``4 * count + 8``, doubled up to :data:`MAX_POOL`) only when too few of its
+    scenes qualify, and a larger pool never changes a choice a smaller one made (scene
+    seeds the first pool served, the track's own included, draw the scenes they drew)."""
+    n = 4 * count + 8
+    while True:
+        pool = splits.sample(scenario, "test", n, seed=seed)
+        chosen = pool if config is None else [it for it in pool
+                                              if not it.ood and _stays(it.scene, config)]
+        if len(chosen) >= count or n >= MAX_POOL:
+            return chosen[:count]
+        n = min(2 * n, MAX_POOL)
 
 
 def _stays(scene: MotionScene, config: LongVideoConfig) -> bool:

@@ -26,7 +26,6 @@ far the start is moved. Privileged: it reads the exact scene, as ``video-oracle`
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,12 +35,12 @@ import numpy as np
 from genlab.contracts import VideoRequest
 from genlab.errors import GenlabError
 from genlab.generators.video.controls import SimulatorRollout, privileged_scene, saved_state
-from genlab.generators.video.perceive import (
-    body_with,
-    facing_pairs,
+from genlab.generators.video.refine import (
     free_fields,
     misfit,
+    moved,
     pattern_moves,
+    tied_pairs,
 )
 from genlab.worlds.motion import grammar
 from genlab.worlds.motion.physics import simulate
@@ -78,31 +77,6 @@ def motions_of(scene: MotionScene, prompt: str) -> list[str]:
     if [w[:2] for w in words] != kinds:
         raise GenlabError(f"scene bodies {kinds} do not realise the prompt {prompt!r}")
     return [w[2] for w in words]
-
-
-def tied_pairs(scene: MotionScene, motions: list[str]) -> list[tuple[int, int]]:
-    """The bodies drifting toward each other at exactly one height: the ``collision``
-    scenario's pairs, which the twin keeps on their line."""
-    return [(i, j) for i, j in facing_pairs(motions)
-            if scene.bodies[i].y == scene.bodies[j].y]
-
-
-def moved(scene: MotionScene, motions: list[str], ties: list[tuple[int, int]], i: int,
-          move: dict[str, float], t_px: float) -> MotionScene:
-    """``scene`` with body ``i``'s fields changed by ``t_px`` times ``move`` (a pattern
-    move of :func:`~genlab.generators.video.perceive.pattern_moves` per pixel), kept
-    valid as perception keeps its bodies (a body on the floor stays on it as its size
-    changes), each pair of ``ties`` put back on one line (their mean height)."""
-    bodies = list(scene.bodies)
-    body = bodies[i]
-    bodies[i] = body_with(body, {n: getattr(body, n) + t_px * move.get(n, 0.0)
-                                 for n in free_fields(motions[i])})
-    for a, b in ties:
-        if i in (a, b):
-            y = (bodies[a].y + bodies[b].y) / 2
-            bodies[a], bodies[b] = (dataclasses.replace(bodies[a], y=y),
-                                    dataclasses.replace(bodies[b], y=y))
-    return dataclasses.replace(scene, bodies=tuple(bodies))
 
 
 def step_px(a: MotionScene, b: MotionScene, span: float, size: int) -> float:

@@ -20,6 +20,7 @@ from genlab.worlds.shapes.arrays import (
     SceneArrays,
 )
 from genlab.worlds.shapes.render import check_size, render_arrays
+from genlab.worlds.shapes.soft import expected_images
 
 CHUNK = 512  # frames rendered per call (bounds the renderer's working memory)
 
@@ -49,3 +50,13 @@ def render_frames(traj: Trajectory, size: int = 32) -> np.ndarray:
     parts = [render_arrays(scene_arrays(traj, lo, min(lo + CHUNK, len(traj))), size)
              for lo in range(0, len(traj), CHUNK)]
     return np.concatenate(parts)
+
+
+def expected_frames(traj: Trajectory, size: int = 32) -> np.ndarray:
+    """Every frame of ``traj`` as the renderer's expected pixels, ``(frames, size, size,
+    3) float64`` before its 8-bit steps (:mod:`genlab.worlds.shapes.soft`): what a fit
+    of a scene to rendered frames compares with them."""
+    bodies = traj.scene.bodies
+    return expected_images([b.shape for b in bodies], [b.colour for b in bodies], traj.pos,
+                           np.array([b.size for b in bodies]), traj.scene.background,
+                           check_size(size))
