@@ -115,17 +115,21 @@ def test_a_chance_pair_at_one_height_is_not_snapped() -> None:
     assert misfit(seen.scene, request.context, 30) < 100
 
 
+def _read(bodies: tuple[Body, ...], prompt: str, physics: Physics) -> MotionScene:
+    """What perception reads of the first 4 frames of ``bodies`` under ``physics``."""
+    scene = MotionScene("white", bodies, physics)
+    seen = perceive(VideoRequest(prompt, 0, 30, render_frames(simulate(scene, 4, 30))))
+    assert seen.scene is not None
+    return seen.scene
+
+
 def test_a_bounce_within_the_context_is_read_from_the_frames_before_it() -> None:
     """A body that meets the floor between the third and the fourth context frame: its
     velocity is that of the first three frames, not a fit across the bounce."""
     bodies = (Body("triangle", "yellow", 26.32 / 32, 16.75 / 32, 6.11 / 32, 0.0, 14.07 / 32),
               Body("triangle", "yellow", 5.55 / 32, 28.0 / 32, 5.80 / 32, 0.0, 12.465 / 32))
-    scene = MotionScene("white", bodies, Physics(gravity=0.0))
-    request = VideoRequest("two yellow triangles drifting down", 0, 30,
-                           render_frames(simulate(scene, 4, 30)))
-    seen = perceive(request)
-    assert seen.scene is not None
-    low = max(seen.scene.bodies, key=lambda b: b.y)
+    seen = _read(bodies, "two yellow triangles drifting down", Physics(gravity=0.0))
+    low = max(seen.bodies, key=lambda b: b.y)
     assert abs(low.vy - bodies[1].vy) * 32 < 0.5  # px/s; a fit across the bounce: 2.4
 
 
@@ -134,12 +138,8 @@ def test_a_wall_met_before_the_second_frame_is_read_through_the_mirror() -> None
     context frame: its start is the later frames' motion mirrored about the wall."""
     bodies = (Body("circle", "yellow", 13.6 / 32, 10.83 / 32, 5.81 / 32, -10.35 / 32, 0.0),
               Body("circle", "yellow", 3.319 / 32, 11.0 / 32, 6.043 / 32, -18.725 / 32, 0.0))
-    scene = MotionScene("white", bodies, Physics())
-    request = VideoRequest("two yellow circles bouncing", 0, 30,
-                           render_frames(simulate(scene, 4, 30)))
-    seen = perceive(request)
-    assert seen.scene is not None
-    near = min(seen.scene.bodies, key=lambda b: b.x)
+    seen = _read(bodies, "two yellow circles bouncing", Physics())
+    near = min(seen.bodies, key=lambda b: b.x)
     assert abs(near.vx - bodies[1].vx) * 32 < 0.5  # px/s; read without the mirror: +32
 
 
@@ -149,12 +149,8 @@ def test_the_floor_met_before_the_second_frame_is_read_through_the_bounce() -> N
     flight bounced back off the floor, not a body rising from the start."""
     bodies = (Body("square", "yellow", 19.26 / 32, 28.46 / 32, 6.344 / 32, 0.0, 12.42 / 32),
               Body("square", "yellow", 10.65 / 32, 3.375 / 32, 6.118 / 32, 0.0, 6.646 / 32))
-    scene = MotionScene("white", bodies, Physics(gravity=0.0))
-    request = VideoRequest("two yellow squares drifting down", 0, 30,
-                           render_frames(simulate(scene, 4, 30)))
-    seen = perceive(request)
-    assert seen.scene is not None
-    low = max(seen.scene.bodies, key=lambda b: b.y)
+    seen = _read(bodies, "two yellow squares drifting down", Physics(gravity=0.0))
+    low = max(seen.bodies, key=lambda b: b.y)
     assert abs(low.vy - bodies[0].vy) * 32 < 0.5  # px/s; read without the bounce: -17.7
 
 
