@@ -46,26 +46,37 @@ from genlab.worlds.motion.spec import MotionScene
 CHUNK_S = 10.0
 
 
-def parting(truth: MotionScene, other: MotionScene, config: longvideo.LongVideoConfig,
+def path(scene: MotionScene, config: longvideo.LongVideoConfig, seconds: float) -> np.ndarray:
+    """``(frames, bodies, 2)`` positions of ``scene`` for ``seconds`` after the context
+    (simulated from t = 0 in chunks of :data:`CHUNK_S`)."""
+    fps, per, frames = config.fps, round(config.fps * CHUNK_S), round(seconds * config.fps)
+    state, out = simulate(scene, config.context, fps).end, []
+    for done in range(0, frames, per):
+        chunk = simulate(scene, min(per, frames - done), fps, start=state)
+        state = chunk.end
+        out.append(chunk.pos)
+    return np.concatenate(out)
+
+
+def parting(truth: np.ndarray, other: MotionScene, config: longvideo.LongVideoConfig,
             seconds: float, marks: tuple[float, ...] = (60.0,)
             ) -> tuple[float | None, dict[float, float]]:
     """Seconds after the context until some body of ``other`` is > 1 px from its place
-    in ``truth`` (None if never within ``seconds``), and the largest distance (px) at
-    each of ``marks`` and at the end (when ``marks`` is empty, the simulation stops at
-    the horizon and reports no distance). Both are simulated from t = 0; the clock
-    starts at the context's end, as the track's does."""
+    on the truth's ``truth`` (:func:`path`, at least ``seconds`` long; None if never
+    within ``seconds``), and the largest distance (px) at each of ``marks`` and at the
+    end (when ``marks`` is empty, the simulation stops at the horizon and reports no
+    distance). ``other`` is simulated from t = 0; the clock starts at the context's
+    end, as the track's does."""
     k, fps, size = config.context, config.fps, config.size
-    a = simulate(truth, k, fps).end
     b = simulate(other, k, fps).end
     per = round(fps * CHUNK_S)
     frames, horizon, at = round(seconds * fps), None, {}
     done = 0
     while done < frames:
         n = min(per, frames - done)
-        ta = simulate(truth, n, fps, start=a)
         tb = simulate(other, n, fps, start=b)
-        a, b = ta.end, tb.end
-        dist = np.linalg.norm(ta.pos - tb.pos, axis=-1).max(-1) * size
+        b = tb.end
+        dist = np.linalg.norm(truth[done:done + n] - tb.pos, axis=-1).max(-1) * size
         over = np.nonzero(dist > 1.0)[0]
         if horizon is None and len(over):
             horizon = (done + int(over[0])) / fps
@@ -107,7 +118,8 @@ def part1(configs: list[longvideo.LongVideoConfig], min_seconds: float, cap: flo
         t0 = time.perf_counter()
         twin = find_twin(it.scene, it.prompt, context, config.fps, it.seed)
         search = time.perf_counter() - t0
-        h_twin, d_twin = parting(it.scene, twin.scene, config, seconds)
+        truth = path(it.scene, config, seconds)
+        h_twin, d_twin = parting(truth, twin.scene, config, seconds)
         cells = [f"{_fmt(h_twin, seconds)} | {_at(d_twin, 60.0)} / {_at(d_twin, seconds)}"]
         shares[row, 0] = (seconds if h_twin is None else h_twin) / seconds
         for col, stage in enumerate(stages, 1):
@@ -116,7 +128,7 @@ def part1(configs: list[longvideo.LongVideoConfig], min_seconds: float, cap: flo
             h_seen: float | None = 0.0
             d_seen: dict[float, float] = {}
             if seen.scene is not None and len(seen.scene.bodies) == len(it.scene.bodies):
-                h_seen, d_seen = parting(it.scene, _match(it.scene, seen.scene), config,
+                h_seen, d_seen = parting(truth, _match(it.scene, seen.scene), config,
                                          seconds)
             cells.append(f"{_fmt(h_seen, seconds)} | {_at(d_seen, 60.0)} / "
                          f"{_at(d_seen, seconds)}")
@@ -163,7 +175,8 @@ def part2(found: list[tuple[longvideo.LongVideoItem, Twin]],
     for it, twin in found:
         if twin.step_px == 0:
             continue
-        horizons = [parting(it.scene, toward(it.scene, twin, step), config, it.seconds,
+        truth = path(it.scene, config, it.seconds)
+        horizons = [parting(truth, toward(it.scene, twin, step), config, it.seconds,
                             marks=())[0] for step in steps]
         closed = [(np.log10(s), h) for s, h in zip(steps, horizons, strict=True)
                   if h is not None]

@@ -153,46 +153,17 @@ def perceive(request: VideoRequest, *, refine: bool = True, polished: bool = Tru
     context = request.context
     size = context.shape[1]
     gravity = grammar.GRAVITY if spec.gravity else 0.0
-    times = np.arange(len(context)) / request.fps
-    detections = detect_batch(context)
-    candidates: list[list[Body]] = []
-    motions: list[str] = []
-    hidden: list[int] = []  # indices of the bodies read from blobs' pixels
-    for group in spec.groups:
-        points = [np.array([[o.cx, o.cy, o.box.x1 - o.box.x0] for o in d.objects
-                            if (o.colour, o.shape) == (group.colour, group.shape)]
-                           ).reshape(-1, 3)[:group.count] for d in detections]
-        tracks = [_tracks(points)] if any(len(p) for p in points) else []
-        missing = group.count - (tracks[0][1].shape[1] if tracks else 0)
-        if missing:  # bodies that touch another in every context frame: one blob
-            found = _hidden_points(context, detections, group.colour, group.shape, missing)
-            if any(len(p) for p in found):
-                tracks.append(_tracks(found))
-        template = Body(group.shape, group.colour, 0.5, 0.5, 0.1)
-        floor = group.motion in ON_FLOOR
-        for t, (frames, tracked) in enumerate(tracks):
-            for b in range(tracked.shape[1]):
-                body_size = float(tracked[:, b, 2].mean())
-                starts = _starts(times[frames], tracked[:, b, :2], body_size, group.motion,
-                                 gravity, len(context))
-                candidates.append([body_with(template, {"x": p[0],
-                                                        **({} if floor else {"y": p[1]}),
-                                                        "vx": v[0], "vy": v[1],
-                                                        "size": body_size})
-                                   for p, v in starts])
-                motions.append(group.motion)
-                if t:
-                    hidden.append(len(candidates) - 1)
+    candidates, motions, hidden = _candidates(spec, context, request.fps, gravity)
     expected = sum(g.count for g in spec.groups)
     if not candidates:
         return Perceived(None, expected)
     whole = MotionScene(spec.background, tuple(c[0] for c in candidates),
                         Physics(gravity=gravity))
-    best = _best_starts(whole, candidates, context, request.fps)
+    best, best_cost = _best_starts(whole, candidates, context, request.fps)
     if hidden:  # bodies read from a blob's pixels stay only if they explain pixels
         keep = [i for i in range(len(candidates)) if i not in hidden]
         seen = dataclasses.replace(best, bodies=tuple(best.bodies[i] for i in keep))
-        if misfit(seen, context, request.fps) <= misfit(best, context, request.fps):
+        if misfit(seen, context, request.fps) <= best_cost:
             candidates, motions = [candidates[i] for i in keep], [motions[i] for i in keep]
             if not candidates:
                 return Perceived(None, expected)
@@ -219,6 +190,44 @@ def perceive(request: VideoRequest, *, refine: bool = True, polished: bool = Tru
         if centred:
             scene = centre(scene, motions, context, request.fps)
     return Perceived(scene, expected, tuple(motions))
+
+
+def _candidates(spec: grammar.MotionPrompt, context: np.ndarray, fps: int, gravity: float
+                ) -> tuple[list[list[Body]], list[str], list[int]]:
+    """Each body's start candidates (:func:`_starts`, the fit to every frame first), in
+    the prompt's group order, its motion word, and which bodies were read from a blob's
+    pixels (:func:`_hidden_points`) rather than from the detector's shapes."""
+    times = np.arange(len(context)) / fps
+    detections = detect_batch(context)
+    candidates: list[list[Body]] = []
+    motions: list[str] = []
+    hidden: list[int] = []
+    for group in spec.groups:
+        points = [np.array([[o.cx, o.cy, o.box.x1 - o.box.x0] for o in d.objects
+                            if (o.colour, o.shape) == (group.colour, group.shape)]
+                           ).reshape(-1, 3)[:group.count] for d in detections]
+        tracks = [_tracks(points)] if any(len(p) for p in points) else []
+        missing = group.count - (tracks[0][1].shape[1] if tracks else 0)
+        if missing:  # bodies that touch another in every context frame: one blob
+            found = _hidden_points(context, detections, group.colour, group.shape, missing)
+            if any(len(p) for p in found):
+                tracks.append(_tracks(found))
+        template = Body(group.shape, group.colour, 0.5, 0.5, 0.1)
+        floor = group.motion in ON_FLOOR
+        for t, (frames, tracked) in enumerate(tracks):
+            for b in range(tracked.shape[1]):
+                body_size = float(tracked[:, b, 2].mean())
+                starts = _starts(times[frames], tracked[:, b, :2], body_size, group.motion,
+                                 gravity, len(context))
+                candidates.append([body_with(template, {"x": p[0],
+                                                        **({} if floor else {"y": p[1]}),
+                                                        "vx": v[0], "vy": v[1],
+                                                        "size": body_size})
+                                   for p, v in starts])
+                motions.append(group.motion)
+                if t:
+                    hidden.append(len(candidates) - 1)
+    return candidates, motions, hidden
 
 
 def _starts(times: np.ndarray, track: np.ndarray, body_size: float, motion: str,
@@ -309,10 +318,11 @@ def _before_floor(p: np.ndarray, v: np.ndarray, gravity: float, floor: float,
 
 
 def _best_starts(scene: MotionScene, candidates: list[list[Body]], context: np.ndarray,
-                 fps: int) -> MotionScene:
+                 fps: int) -> tuple[MotionScene, float]:
     """``scene`` with each body's start chosen, one body at a time, among its
     ``candidates`` by how well the simulated, rendered context matches (twice over: two
-    bodies that meet in the context are judged with each other's choice)."""
+    bodies that meet in the context are judged with each other's choice), and its pixel
+    misfit."""
     best = misfit(scene, context, fps)
     for i, options in [*enumerate(candidates)] * 2:
         for body in options:
@@ -321,6 +331,6 @@ def _best_starts(scene: MotionScene, candidates: list[list[Body]], context: np.n
             cost = misfit(trial, context, fps)
             if cost < best:
                 scene, best = trial, cost
-    return scene
+    return scene, best
 
 
