@@ -6,9 +6,11 @@ state :func:`~genlab.generators.video.perceive.perceive` reads from the first 4 
 against the scene's exact state: bodies found of those the prompt names, and the
 median and 95th percentile of the position (px), velocity (px/s) and size (px)
 errors, for the detector's centroids alone (least squares on the tracks), after
-render-and-compare, after the polish on the exact misfit, and after the settle on the
-renderer's expected pixels (the default, perception 6), and the pixel misfit each
-leaves (squared uint8 differences over the context; the truth's is 0).
+render-and-compare, after the polish on the exact misfit, after the settle on the
+renderer's expected pixels and the centre (perception 6), and with the bodies seen
+alone inscribed in their pixels' exact constraints (the default, perception 7;
+``--rows 2`` runs only these two), and the pixel misfit each leaves (squared uint8
+differences over the context; the truth's is 0).
 Per-body errors pair each true body with the nearest perceived one of its kind.
 
 Part 2, the horizon: ``video-physics`` (perception + the world's simulator + its
@@ -66,7 +68,7 @@ def _errors(found: MotionScene | None, truth: MotionScene) -> list[tuple[float, 
     return out
 
 
-def _perception(items: list[splits.MotionItem]) -> None:
+def _perception(items: list[splits.MotionItem], rows: int | None = None) -> None:
     print("## Perception from the first 4 frames (32 px, 30 fps)\n")
     print("| scenario | method | bodies found | position px (median, p95) | velocity px/s "
           "(median, p95) | size px (median, p95) | pixel misfit (min, median, max; the "
@@ -77,7 +79,12 @@ def _perception(items: list[splits.MotionItem]) -> None:
         "+ render-and-compare": lambda r: perceive(r, polished=False, colinear_px=0),
         "+ polish on the exact misfit":
             lambda r: perceive(r, settled=False, colinear_px=0),
-        "+ settle on the expected pixels (the default)": lambda r: perceive(r, colinear_px=0)}
+        "+ settle on the expected pixels, centre (perception 6)":
+            lambda r: perceive(r, inscribed=False, colinear_px=0),
+        "+ settle, inscribe (exact constraints' centroid), centre the rest (the default)":
+            lambda r: perceive(r, colinear_px=0)}
+    if rows is not None:  # the last ``rows`` methods only
+        methods = dict(list(methods.items())[-rows:])
     for scenario in splits.SCENARIOS:
         chosen = [i for i in items if i.scenario == scenario]
         for label, method in methods.items():
@@ -174,13 +181,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenes", type=int, default=10, help="scenes per scenario")
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--rows", type=int, default=None,
+                        help="part 1: only the last ROWS methods (the newest stages)")
     parser.add_argument("--parts", type=int, nargs="+", choices=(1, 2, 3), default=[1, 2, 3],
                         help="which parts to run")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", "Mean of empty slice")  # a view with no body in it
     items = [i for s in splits.SCENARIOS for i in splits.sample(s, "test", args.scenes)]
     for part in args.parts:
-        {1: lambda: _perception(items), 2: lambda: _horizon(items, args.seconds),
+        {1: lambda: _perception(items, args.rows), 2: lambda: _horizon(items, args.seconds),
          3: _long}[part]()
 
 

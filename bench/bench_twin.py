@@ -19,8 +19,9 @@ give holds them for ten minutes.
 
 Part 1 takes other scene seeds (``--seeds``; ``bench/longvideo_fresh.py`` says which are
 used), a cap on the seconds simulated (``--cap``) and perception's stages to compare
-(``--stages polished settled centred``), and ends with the mean share of each rollout
-every column stays on the truth's path: the development measure of perception 6.
+(``--stages polished settled centred inscribed inscribed+centred``), and ends with the
+mean share of each rollout every column stays on the truth's path: the development
+measure of perceptions 6 and 7.
 
     python bench/bench_twin.py [--min-seconds 60] [--steps 1e-2 1e-4 1e-6 1e-8 1e-10 1e-12]
         [--seeds 5 6 1] [--cap 60] [--stages polished settled centred] [--parts 1 2]
@@ -99,8 +100,11 @@ def _at(distances: dict[float, float], mark: float) -> str:
     return f"{distances[mark]:.2f}" if mark in distances else "-"
 
 
-STAGES = {"polished": {"settled": False}, "settled": {"centred": False}, "centred": {}}
-"""Perception's last stage -> ``perceive``'s options (``centred`` is the default)."""
+STAGES = {"polished": {"settled": False}, "settled": {"inscribed": False, "centred": False},
+          "centred": {"inscribed": False}, "inscribed": {"centred": False},
+          "inscribed+centred": {}}
+"""Perception's last stage -> ``perceive``'s options (``inscribed+centred`` is the
+default, perception 7; ``centred`` was perception 6)."""
 
 
 def part1(configs: list[longvideo.LongVideoConfig], min_seconds: float, cap: float | None,
@@ -199,7 +203,7 @@ def main() -> None:
                         help="scene seeds (default: the track's own)")
     parser.add_argument("--cap", type=float, default=None,
                         help="part 1: simulate at most this many seconds of each rollout")
-    parser.add_argument("--stages", nargs="+", default=["centred"], choices=list(STAGES),
+    parser.add_argument("--stages", nargs="+", default=["inscribed+centred"], choices=list(STAGES),
                         help="part 1: perception's last stage, one column each")
     parser.add_argument("--parts", type=int, nargs="+", default=[1, 2], choices=[1, 2])
     args = parser.parse_args()

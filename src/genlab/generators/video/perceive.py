@@ -16,7 +16,11 @@ and colour, and fit their motion, in three passes:
    (:mod:`~genlab.generators.video.refine`: least squares on the pixels, a pattern
    search on the exact misfit), bodies drifting toward each other on what can only be
    one line are put on it, and the reading is settled in the middle of the starts
-   that render the context (least squares on the renderer's expected pixels).
+   that render the context (least squares on the renderer's expected pixels), each
+   body seen alone moved to the centroid of the starts its pixels allow
+   (:mod:`~genlab.generators.video.inscribe`: the pixels of one body are exact
+   constraints on its start), the others to the mean of a walk over the starts that
+   render the context.
 
 What any estimate can be is bounded by the frames: 4 frames of a 32 px video fix a
 velocity to ~2e-4 image widths per second (median, after the polish;
@@ -34,6 +38,7 @@ from scipy.cluster.vq import kmeans2
 from scipy.optimize import linear_sum_assignment
 
 from genlab.contracts import VideoRequest
+from genlab.generators.video.inscribe import inscribe
 from genlab.generators.video.refine import (
     FIXED_VELOCITY,
     ON_FLOOR,
@@ -66,7 +71,8 @@ HIDDEN_COLOUR = 40.0
 """RGB distance within which a pixel is of a body's colour (the vocabulary's colours
 lie >= 100 apart), when bodies hidden in a blob are read from its pixels."""
 HIDDEN_MIN_PX = 4  # pixels a hidden body must show in a frame to be read there
-VERSION = "6"  # 6: settled on the expected pixels; the floor met before the second frame
+VERSION = "7"  # 7: bodies seen alone at the centroid of their pixels' exact constraints
+# 6: settled on the expected pixels; the floor met before the second frame
 # 5: a side wall met before the second frame (a mirrored candidate)
 # 4: refined from the fits to every frame too, the best render kept
 # 3: every prefix fit a candidate; the co-linear prior checked on the pixels (session 24)
@@ -128,7 +134,7 @@ def _fit(times: np.ndarray, pos: np.ndarray, accel: np.ndarray, fixed: tuple[boo
 
 
 def perceive(request: VideoRequest, *, refine: bool = True, polished: bool = True,
-             settled: bool = True, centred: bool = True,
+             settled: bool = True, inscribed: bool = True, centred: bool = True,
              colinear_px: float = COLINEAR_PX) -> Perceived:
     """The scene at t = 0 (the first context frame) read from ``request``'s pixels and
     prompt (a prompt outside the ``motion`` grammar is its ParseError or SpecError).
@@ -147,8 +153,10 @@ def perceive(request: VideoRequest, *, refine: bool = True, polished: bool = Tru
     the refinement starts from the best-matching candidates and, when they are others,
     from the fits to every frame too, and the reading whose render matches best is kept
     (perception 4). With ``settled`` too, that reading is :func:`settle`-d on the
-    renderer's expected pixels and, with ``centred``, moved to the middle of the starts
-    that render the context exactly (:func:`centre`; perception 6)."""
+    renderer's expected pixels (perception 6); with ``inscribed``, each body alone in
+    two or more context frames goes to the centroid of the starts those frames' pixels
+    allow (:func:`inscribe`; perception 7), and with ``centred`` every other body to the
+    middle of the starts that render the context exactly (:func:`centre`)."""
     spec = grammar.parse(request.prompt)
     context = request.context
     size = context.shape[1]
@@ -187,8 +195,11 @@ def perceive(request: VideoRequest, *, refine: bool = True, polished: bool = Tru
     scene = min(readings, key=lambda r: r[0])[1]
     if refine and polished and settled:
         scene = settle(scene, motions, context, request.fps)
+        done: frozenset[int] = frozenset()
+        if inscribed:
+            scene, done = inscribe(scene, motions, context, request.fps)
         if centred:
-            scene = centre(scene, motions, context, request.fps)
+            scene = centre(scene, motions, context, request.fps, skip=done)
     return Perceived(scene, expected, tuple(motions))
 
 

@@ -15,6 +15,9 @@ one line stay on it (:func:`tied_pairs`). Three searches, coarse to fine:
   the starts that render the context (perception 6);
 - :func:`centre`: the mean of a random walk over those starts, their middle
   (perception 6).
+
+A body seen alone gets its middle from the exact constraints its pixels put on its
+start instead (:mod:`~genlab.generators.video.inscribe`, perception 7).
 """
 
 from __future__ import annotations
@@ -147,8 +150,8 @@ def _expected_residual(scene: MotionScene, context: np.ndarray, fps: int) -> np.
     return (frames - context).ravel()
 
 
-def _unknowns(scene: MotionScene, motions: list[str], span: float
-              ) -> tuple[np.ndarray, Callable[[np.ndarray], MotionScene]]:
+def unknowns(scene: MotionScene, motions: list[str], span: float
+             ) -> tuple[np.ndarray, Callable[[np.ndarray], MotionScene]]:
     """The free fields of every body as one vector (velocities as displacements over
     the context's ``span`` seconds, so every unknown moves pixels on one scale), and the
     scene a vector stands for (ties kept: :func:`tied_pairs`)."""
@@ -180,7 +183,7 @@ def render_and_compare(scene: MotionScene, motions: list[str], context: np.ndarr
     k = len(context)
     if k < 2:
         return scene
-    start, build = _unknowns(scene, motions, (k - 1) / fps)
+    start, build = unknowns(scene, motions, (k - 1) / fps)
     # differences over 0.1 px steps see through the uint8 renders' steps; the tolerances
     # let it follow the long valley where a start and a velocity trade off
     fit = least_squares(lambda theta: _residual(build(theta), context, fps), start,
@@ -274,7 +277,7 @@ def settle(scene: MotionScene, motions: list[str], context: np.ndarray, fps: int
     k = len(context)
     if k < 2:
         return scene
-    start, build = _unknowns(scene, motions, (k - 1) / fps)
+    start, build = unknowns(scene, motions, (k - 1) / fps)
     reach = SETTLE_REACH_PX / context.shape[1]
     fit = least_squares(lambda theta: _expected_residual(build(theta), context, fps), start,
                         bounds=(start - reach, start + reach), diff_step=SETTLE_STEP,
@@ -284,7 +287,7 @@ def settle(scene: MotionScene, motions: list[str], context: np.ndarray, fps: int
 
 
 def centre(scene: MotionScene, motions: list[str], context: np.ndarray, fps: int,
-           seed: int = 0) -> MotionScene:
+           seed: int = 0, skip: frozenset[int] = frozenset()) -> MotionScene:
     """``scene``, when it renders ``context`` exactly, moved to the middle of the starts
     that do: per body (the others held), the mean of :data:`CENTRE_CHORDS` steps of a
     hit-and-run walk over that set (Smith, 1984, "Efficient Monte Carlo procedures for
@@ -295,7 +298,8 @@ def centre(scene: MotionScene, motions: list[str], context: np.ndarray, fps: int
     allows, the reading with the least expected squared error, where
     a reading at the set's edge (the searches' and ``video-twin``'s) errs by up to its
     width. A move that leaves the set (it need not be convex) is not taken; pairs on one
-    line stay on it. Deterministic in ``seed``."""
+    line stay on it; the bodies in ``skip`` stay where they are. Deterministic in
+    ``seed``."""
     k, size = len(context), context.shape[1]
     if k < 2 or misfit(scene, context, fps) != 0.0:
         return scene
@@ -307,6 +311,8 @@ def centre(scene: MotionScene, motions: list[str], context: np.ndarray, fps: int
         return misfit(trial, context, fps) == 0.0
 
     for i, motion in enumerate(motions):
+        if i in skip:
+            continue
         free = free_fields(motion)
         moves = pattern_moves(free, 1.0 / size, 1.0 / (size * span))
         walk, seen = scene, []

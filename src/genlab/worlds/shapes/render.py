@@ -103,6 +103,20 @@ def _lut() -> np.ndarray:
 _LUT = _lut()
 
 
+def coverage_pixels(colour: str, background: str) -> np.ndarray:
+    """``(256, 3) uint8``: the pixel an object of ``colour`` over ``background`` renders
+    at each 8-bit coverage, alpha 0 to 255 (one row of the renderer's look-up table):
+    what a pixel of one object alone says about its coverage."""
+    if colour not in vocab.COLOURS:
+        raise InputError(f"colour {colour!r} is not one of {', '.join(vocab.COLOURS)}")
+    if background not in vocab.BACKGROUNDS:
+        raise InputError(f"background {background!r} is not one of "
+                         f"{', '.join(vocab.BACKGROUNDS)}")
+    row = (list(vocab.COLOURS).index(colour) * _N_BG
+           + list(vocab.BACKGROUNDS).index(background)) * 256
+    return _LUT[row:row + 256].view(np.uint8).reshape(256, 3).copy()
+
+
 def _alpha_field(shape: np.ndarray, dx: np.ndarray, dy: np.ndarray,
                  h: np.ndarray) -> np.ndarray:
     """``t = 255 * (0.5 - sdf) + 0.5`` per window pixel, ``(W, W, m) float32``.
