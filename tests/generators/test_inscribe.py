@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from genlab.errors import InputError
-from genlab.generators.video.inscribe import _Constraints, inscribe
+from genlab.generators.video.inscribe import Constraints, inscribe
 from genlab.generators.video.refine import misfit
 from genlab.generators.video.twin import find_twin, motions_of
 from genlab.worlds.motion import splits
@@ -38,7 +38,7 @@ def test_the_truth_lies_inside_its_own_pixel_constraints() -> None:
     checked = 0
     for item, context in _scenes():
         for j in range(len(item.scene.bodies)):
-            c = _Constraints(item.scene, j, context, 30)
+            c = Constraints.read(item.scene, j, context, 30)
             if not len(c):
                 continue
             checked += 1

@@ -28,6 +28,7 @@ for 0.287 of its length against 0.242 for perception 6 (``bench/bench_twin.py
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linprog
@@ -53,17 +54,30 @@ CLEAR_PX = 0.5 + 1e-3
 ``clip(0.5 - sdf)``, is 0; the slack covers the renderer's float32 distances)."""
 
 
-class _Constraints:
-    """The pixel constraints on body ``j`` from the context frames it is alone in, at
-    the reading ``scene``: per pixel its frame, its centre (pixels) and the bounds of
-    its signed distance (``-inf``/``inf`` where the coverage is full or empty)."""
+@dataclass(frozen=True, eq=False)  # arrays: compared by identity
+class Constraints:
+    """The pixel constraints on body ``j`` from the context frames it is alone in: per
+    pixel its frame, its centre (pixels, ``(n, 2)``) and the bounds ``lo < sdf <= hi``
+    of its signed distance from the body (``-inf``/``inf`` where the coverage is full
+    or empty); ``size`` is the frames' side and ``shape`` the body's."""
 
-    def __init__(self, scene: MotionScene, j: int, context: np.ndarray, fps: int) -> None:
+    j: int
+    size: int
+    shape: str
+    frames: np.ndarray
+    centres: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @classmethod
+    def read(cls, scene: MotionScene, j: int, context: np.ndarray, fps: int) -> Constraints:
+        """Body ``j``'s constraints from ``context``, the frames and pixels chosen at the
+        reading ``scene``: the pixels within :data:`BAND_PX` of its edge, in each frame
+        where no other body's coverage reaches them and every one is a value this body
+        alone renders."""
         size = context.shape[1]
         body = scene.bodies[j]
-        self.j, self.size, self.shape = j, size, body.shape
-        traj = simulate(scene, len(context), fps)
-        pos = traj.pos * size
+        pos = simulate(scene, len(context), fps).pos * size
         values = coverage_pixels(body.colour, scene.background)
         frames, centres, lo, hi = [], [], [], []
         grid = np.arange(size) + 0.5
@@ -87,10 +101,11 @@ class _Constraints:
             lo.append(np.where(a_hi < 255, (127.0 - a_hi) / 255, -np.inf))
             frames.append(np.full(len(xs), f))
             centres.append(np.stack([xs, ys], axis=1) + 0.5)
-        self.frames = np.concatenate(frames) if frames else np.zeros(0, int)
-        self.centres = np.concatenate(centres) if centres else np.zeros((0, 2))
-        self.lo = np.concatenate(lo) if lo else np.zeros(0)
-        self.hi = np.concatenate(hi) if hi else np.zeros(0)
+        if not frames:
+            return cls(j, size, body.shape, np.zeros(0, int), np.zeros((0, 2)), np.zeros(0),
+                       np.zeros(0))
+        return cls(j, size, body.shape, np.concatenate(frames), np.concatenate(centres),
+                   np.concatenate(lo), np.concatenate(hi))
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -137,7 +152,7 @@ def inscribe(scene: MotionScene, motions: list[str], context: np.ndarray, fps: i
     inside: set[int] = set()
     for group in _groups(scene, motions):
         current = build(theta)
-        constraints = [c for c in (_Constraints(current, j, context, fps) for j in group)
+        constraints = [c for c in (Constraints.read(current, j, context, fps) for j in group)
                        if len(c) and len(np.unique(c.frames)) >= 2]
         if not constraints:
             continue
@@ -161,14 +176,14 @@ def inscribe(scene: MotionScene, motions: list[str], context: np.ndarray, fps: i
 
 
 def _distances(theta: np.ndarray, build: Callable[[np.ndarray], MotionScene],
-               constraints: list[_Constraints], fps: int) -> np.ndarray:
+               constraints: list[Constraints], fps: int) -> np.ndarray:
     """Every constrained pixel's signed distance from its body in the scene ``theta``."""
     scene = build(theta)
     return np.concatenate([c.distances(scene, fps) for c in constraints])
 
 
 def _linearised(theta: np.ndarray, idx: np.ndarray, build: Callable[[np.ndarray], MotionScene],
-                constraints: list[_Constraints], fps: int) -> tuple[np.ndarray, np.ndarray]:
+                constraints: list[Constraints], fps: int) -> tuple[np.ndarray, np.ndarray]:
     """The constrained pixels' signed distances at ``theta`` and their Jacobian in the
     entries ``idx`` (forward differences)."""
     sdf = _distances(theta, build, constraints, fps)
@@ -181,7 +196,7 @@ def _linearised(theta: np.ndarray, idx: np.ndarray, build: Callable[[np.ndarray]
 
 
 def _deepest(theta: np.ndarray, idx: np.ndarray, build: Callable[[np.ndarray], MotionScene],
-             constraints: list[_Constraints], fps: int, reach: float
+             constraints: list[Constraints], fps: int, reach: float
              ) -> tuple[np.ndarray, float]:
     """``theta`` with its entries ``idx`` moved to the deepest point of ``constraints``
     that :data:`ROUNDS` linear programs find, and its depth (pixels)."""
@@ -206,7 +221,7 @@ def _deepest(theta: np.ndarray, idx: np.ndarray, build: Callable[[np.ndarray], M
     return (theta, depth) if depth > best_depth else (best, best_depth)
 
 
-def _bounds(constraints: list[_Constraints]) -> tuple[np.ndarray, np.ndarray]:
+def _bounds(constraints: list[Constraints]) -> tuple[np.ndarray, np.ndarray]:
     """Every constrained pixel's bounds on its signed distance, ``lo`` and ``hi``."""
     return (np.concatenate([c.lo for c in constraints]),
             np.concatenate([c.hi for c in constraints]))
