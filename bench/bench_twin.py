@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -47,37 +48,39 @@ from genlab.worlds.motion.spec import MotionScene
 CHUNK_S = 10.0
 
 
-def path(scene: MotionScene, config: longvideo.LongVideoConfig, seconds: float) -> np.ndarray:
-    """``(frames, bodies, 2)`` positions of ``scene`` for ``seconds`` after the context
-    (simulated from t = 0 in chunks of :data:`CHUNK_S`)."""
+def _chunks(scene: MotionScene, config: longvideo.LongVideoConfig, seconds: float
+            ) -> Iterator[np.ndarray]:
+    """``scene``'s positions ``(n, bodies, 2)`` for ``seconds`` after the context, chunk
+    by chunk of :data:`CHUNK_S` (simulated from t = 0)."""
     fps, per, frames = config.fps, round(config.fps * CHUNK_S), round(seconds * config.fps)
-    state, out = simulate(scene, config.context, fps).end, []
+    state = simulate(scene, config.context, fps).end
     for done in range(0, frames, per):
         chunk = simulate(scene, min(per, frames - done), fps, start=state)
         state = chunk.end
-        out.append(chunk.pos)
-    return np.concatenate(out)
+        yield chunk.pos
+
+
+def path(scene: MotionScene, config: longvideo.LongVideoConfig, seconds: float) -> np.ndarray:
+    """``(frames, bodies, 2)`` positions of ``scene`` for ``seconds`` after the context."""
+    return np.concatenate(list(_chunks(scene, config, seconds)))
 
 
 def parting(truth: np.ndarray, other: MotionScene, config: longvideo.LongVideoConfig,
             seconds: float, marks: tuple[float, ...] = (60.0,)
             ) -> tuple[float | None, dict[float, float]]:
     """Seconds after the context until some body of ``other`` is > 1 px from its place
-    on the truth's ``truth`` (:func:`path`, at least ``seconds`` long; None if never
+    on the truth's path ``truth`` (:func:`path`, at least ``seconds`` long; None if never
     within ``seconds``), and the largest distance (px) at each of ``marks`` and at the
     end (when ``marks`` is empty, the simulation stops at the horizon and reports no
     distance). ``other`` is simulated from t = 0; the clock starts at the context's
     end, as the track's does."""
-    k, fps, size = config.context, config.fps, config.size
-    b = simulate(other, k, fps).end
-    per = round(fps * CHUNK_S)
-    frames, horizon, at = round(seconds * fps), None, {}
+    fps, size = config.fps, config.size
+    horizon: float | None = None
+    at: dict[float, float] = {}
     done = 0
-    while done < frames:
-        n = min(per, frames - done)
-        tb = simulate(other, n, fps, start=b)
-        b = tb.end
-        dist = np.linalg.norm(truth[done:done + n] - tb.pos, axis=-1).max(-1) * size
+    for pos in _chunks(other, config, seconds):
+        n = len(pos)
+        dist = np.linalg.norm(truth[done:done + n] - pos, axis=-1).max(-1) * size
         over = np.nonzero(dist > 1.0)[0]
         if horizon is None and len(over):
             horizon = (done + int(over[0])) / fps

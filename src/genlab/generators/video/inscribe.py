@@ -110,17 +110,27 @@ class Constraints:
     def __len__(self) -> int:
         return len(self.frames)
 
-    def distances(self, scene: MotionScene, fps: int) -> np.ndarray:
-        """The constrained pixels' signed distances from body ``j`` of ``scene``."""
-        pos = simulate(scene, int(self.frames.max()) + 1, fps).pos[self.frames, self.j]
-        pos = pos * self.size
-        return signed_distance(self.shape, self.centres[:, 0] - pos[:, 0],
-                               self.centres[:, 1] - pos[:, 1],
+    @property
+    def seen_in(self) -> int:
+        """How many context frames the constraints come from."""
+        return len(np.unique(self.frames))
+
+    def distances(self, scene: MotionScene, pos: np.ndarray) -> np.ndarray:
+        """The constrained pixels' signed distances from body ``j`` of ``scene``, whose
+        simulated positions (image fractions, ``(frames, bodies, 2)``) are ``pos``."""
+        at = pos[self.frames, self.j] * self.size
+        return signed_distance(self.shape, self.centres[:, 0] - at[:, 0],
+                               self.centres[:, 1] - at[:, 1],
                                scene.bodies[self.j].size * self.size / 2)
 
     def depth(self, sdf: np.ndarray) -> float:
         """How deep inside its bounds the least-inside pixel lies (pixels; < 0 outside)."""
-        return float(np.minimum(sdf - self.lo, self.hi - sdf).min())
+        return _depth(sdf, self.lo, self.hi)
+
+
+def _depth(sdf: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
+    """How deep inside ``lo < sdf <= hi`` the least-inside pixel lies (< 0 outside)."""
+    return float(np.minimum(sdf - lo, hi - sdf).min())
 
 
 def _groups(scene: MotionScene, motions: list[str]) -> list[list[int]]:
@@ -138,9 +148,9 @@ def inscribe(scene: MotionScene, motions: list[str], context: np.ndarray, fps: i
     programs find, the mean of a hit-and-run walk (Smith, 1984) over the constraints
     linearised there; if that start renders the whole context worse than the reading,
     the deepest start (outside the set: the start that violates it least); if that
-    too, the reading. Also the bodies moved to a centroid of constraints from every context frame
-    (alone in all of them): :func:`~genlab.generators.video.refine.centre` need not walk
-    them. Deterministic in ``seed``."""
+    too, the reading. Also the bodies moved to a centroid of constraints from every
+    context frame (alone in all of them): :func:`~genlab.generators.video.refine.centre`
+    need not walk them. Deterministic in ``seed``."""
     k, size = len(context), context.shape[1]
     if k < 2:
         return scene, frozenset()
@@ -153,7 +163,7 @@ def inscribe(scene: MotionScene, motions: list[str], context: np.ndarray, fps: i
     for group in _groups(scene, motions):
         current = build(theta)
         constraints = [c for c in (Constraints.read(current, j, context, fps) for j in group)
-                       if len(c) and len(np.unique(c.frames)) >= 2]
+                       if c.seen_in >= 2]
         if not constraints:
             continue
         idx = np.concatenate([np.arange(cuts[j], cuts[j + 1]) for j in group])
@@ -170,16 +180,18 @@ def inscribe(scene: MotionScene, motions: list[str], context: np.ndarray, fps: i
             if trial_cost <= cost:
                 theta, cost = trial, trial_cost
                 if n == 0 and depth > 0:  # the centroid, of constraints in every frame
-                    inside.update(c.j for c in constraints if len(np.unique(c.frames)) == k)
+                    inside.update(c.j for c in constraints if c.seen_in == k)
                 break
     return build(theta), frozenset(inside)
 
 
 def _distances(theta: np.ndarray, build: Callable[[np.ndarray], MotionScene],
                constraints: list[Constraints], fps: int) -> np.ndarray:
-    """Every constrained pixel's signed distance from its body in the scene ``theta``."""
+    """Every constrained pixel's signed distance from its body in the scene ``theta``
+    (simulated once for every body's constraints)."""
     scene = build(theta)
-    return np.concatenate([c.distances(scene, fps) for c in constraints])
+    pos = simulate(scene, max(int(c.frames.max()) for c in constraints) + 1, fps).pos
+    return np.concatenate([c.distances(scene, pos) for c in constraints])
 
 
 def _linearised(theta: np.ndarray, idx: np.ndarray, build: Callable[[np.ndarray], MotionScene],
@@ -204,7 +216,7 @@ def _deepest(theta: np.ndarray, idx: np.ndarray, build: Callable[[np.ndarray], M
     best, best_depth = theta, -np.inf
     for _ in range(ROUNDS):
         sdf, jac = _linearised(theta, idx, build, constraints, fps)
-        depth = float(np.minimum(sdf - lo, hi - sdf).min())
+        depth = _depth(sdf, lo, hi)
         if depth > best_depth:
             best, best_depth = theta, depth
         # maximise s: lo + s <= sdf + J d <= hi - s, |d| <= reach
@@ -216,8 +228,7 @@ def _deepest(theta: np.ndarray, idx: np.ndarray, build: Callable[[np.ndarray], M
             break
         theta = theta.copy()
         theta[idx] += fit.x[:-1]
-    sdf = _distances(theta, build, constraints, fps)
-    depth = float(np.minimum(sdf - lo, hi - sdf).min())
+    depth = _depth(_distances(theta, build, constraints, fps), lo, hi)
     return (theta, depth) if depth > best_depth else (best, best_depth)
 
 
