@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from genlab.errors import InputError
-from genlab.generators.video.inscribe import Constraints, inscribe
-from genlab.generators.video.refine import misfit
+from genlab.generators.video.inscribe import Constraints, inscribe, members
+from genlab.generators.video.refine import free_fields, misfit
 from genlab.generators.video.twin import find_twin, motions_of
 from genlab.worlds.motion import splits
 from genlab.worlds.motion.frames import render_frames
@@ -81,3 +81,26 @@ def test_inscribe_brings_an_inexact_reading_into_the_set() -> None:
     assert misfit(moved, context, 30) > 0
     out, done = inscribe(moved, motions_of(item.scene, item.prompt), context, 30)
     assert misfit(out, context, 30) == 0.0 and 0 in done
+
+
+def test_members_render_the_context_and_spread_about_the_truth() -> None:
+    """Starts drawn from the set of a scene's truth each render the context pixel for
+    pixel, differ from each other, and spread about the truth, which lies in the set like
+    one of them (inside the members' range in most coordinates)."""
+    inside, total = 0, 0
+    for item, context in _scenes(3):
+        motions = motions_of(item.scene, item.prompt)
+        drawn, which = members(item.scene, motions, context, 30, 8, seed=1)
+        assert which == frozenset(range(len(motions))) and len(drawn) == 8
+        assert all(misfit(m, context, 30) == 0.0 for m in drawn)
+        for j, b in enumerate(item.scene.bodies):
+            for field in free_fields(motions[j]):
+                values = np.array([getattr(m.bodies[j], field) for m in drawn])
+                assert np.ptp(values) > 0
+                inside += values.min() <= getattr(b, field) <= values.max()
+                total += 1
+    assert inside >= 0.6 * total
+    again, _ = members(item.scene, motions, context, 30, 8, seed=1)
+    assert again == drawn
+    with pytest.raises(InputError, match="n=0"):
+        members(item.scene, motions, context, 30, 0)

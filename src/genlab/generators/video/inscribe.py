@@ -23,16 +23,22 @@ uniform point of it, so the centroid is the reading of least expected squared er
 Over 24 ten-minute rollouts of eight scene sets it keeps a rollout on the truth's path
 for 0.287 of its length against 0.242 for perception 6 (``bench/bench_twin.py
 --stages``; docs/results.md, session 26).
+
+:func:`members` draws starts from the same sets (a longer walk, rounded, each draw
+checked against the exact constraints): what a reader who knows the set but not the
+truth would read, the yardstick of ``bench/bench_members.py`` (session 27).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linprog
 
+from genlab.errors import InputError
 from genlab.generators.video.refine import free_fields, misfit, tied_pairs, unknowns
 from genlab.worlds.motion.physics import simulate
 from genlab.worlds.motion.spec import MotionScene
@@ -49,6 +55,8 @@ position, or a size)."""
 ROUNDS = 4  # linear programs per body (each re-linearised at the last one's start)
 FD_STEP = 1e-7  # image fractions (~3e-6 px at 32 px): the distances are piecewise linear
 CENTROID_BURN, CENTROID_STEPS = 200, 2000  # hit-and-run steps over the linearised set
+MEMBER_THIN = 50  # hit-and-run steps between two members drawn (members())
+MEMBER_TRIES = 20  # members() walks at most this many times n * thin steps per body
 CLEAR_PX = 0.5 + 1e-3
 """A pixel is clear of a body whose signed distance there is at least this (its coverage,
 ``clip(0.5 - sdf)``, is 0; the slack covers the renderer's float32 distances)."""
@@ -185,6 +193,61 @@ def inscribe(scene: MotionScene, motions: list[str], context: np.ndarray, fps: i
     return build(theta), frozenset(inside)
 
 
+def members(scene: MotionScene, motions: list[str], context: np.ndarray, fps: int, n: int,
+            seed: int = 0, thin: int = MEMBER_THIN) -> tuple[list[MotionScene], frozenset[int]]:
+    """``n`` starts drawn about uniformly from the set of starts whose pixels render the
+    context, near the reading ``scene`` (perception's). Each body alone in at least two
+    context frames (a pair on one line together) takes every ``thin``-th point of a
+    hit-and-run walk over its constraints linearised at their deepest point, each kept
+    only if it meets the exact constraints; the walk's directions are shaped by the
+    covariance of a first walk (rounding, Lovász & Vempala, 2006: the sets are far
+    longer in velocity than in position, and an isotropic walk crosses them slowly). A
+    body whose walk keeps fewer than ``n`` points in ``n * MEMBER_TRIES`` keeps the
+    reading in every member, as do the other bodies. Also the bodies drawn.
+
+    Where the truth lies in the set like a uniform point of it (the module's docstring),
+    a member is what a reader who knows the set but not the truth would read:
+    ``bench/bench_members.py`` compares their paths with the truth's. Deterministic in
+    ``seed``."""
+    k, size = len(context), context.shape[1]
+    if n < 1 or thin < 1:
+        raise InputError(f"members needs n >= 1 and thin >= 1, got n={n}, thin={thin}")
+    rng = np.random.default_rng(seed)
+    theta, build = unknowns(scene, motions, (k - 1) / fps)
+    cuts = np.cumsum([0, *(len(free_fields(m)) for m in motions)])
+    reach = REACH_PX / size
+    draws = np.repeat(theta[None], n, axis=0)
+    drawn: set[int] = set()
+    for group in _groups(scene, motions) if k >= 2 else []:
+        constraints = [c for c in (Constraints.read(scene, j, context, fps) for j in group)
+                       if c.seen_in >= 2]
+        if not constraints:
+            continue
+        idx = np.concatenate([np.arange(cuts[j], cuts[j + 1]) for j in group])
+        deep, depth = _deepest(theta, idx, build, constraints, fps, reach)
+        if depth <= 0:  # no start inside the linearised set: nothing to draw from
+            continue
+        sdf, jac = _linearised(deep, idx, build, constraints, fps)
+        lo, hi = _bounds(constraints)
+        a, b = _halfspaces(sdf, jac, lo, hi)
+        pilot = np.array(list(itertools.islice(_walk(a, b, reach, rng),
+                                               CENTROID_BURN + CENTROID_STEPS))[CENTROID_BURN:])
+        shape = np.linalg.cholesky(np.cov(pilot.T) + 1e-12 * reach ** 2 * np.eye(len(idx)))
+        kept = []
+        for d in itertools.islice(_walk(a, b, reach, rng, shape), thin - 1,
+                                  n * MEMBER_TRIES * thin, thin):
+            trial = deep.copy()
+            trial[idx] += d
+            if _depth(_distances(trial, build, constraints, fps), lo, hi) > 0:
+                kept.append(trial[idx])
+                if len(kept) == n:
+                    break
+        if len(kept) == n:
+            draws[:, idx] = kept
+            drawn.update(c.j for c in constraints)
+    return [build(t) for t in draws], frozenset(drawn)
+
+
 def _distances(theta: np.ndarray, build: Callable[[np.ndarray], MotionScene],
                constraints: list[Constraints], fps: int) -> np.ndarray:
     """Every constrained pixel's signed distance from its body in the scene ``theta``
@@ -246,23 +309,38 @@ def _halfspaces(sdf: np.ndarray, jac: np.ndarray, lo: np.ndarray, hi: np.ndarray
             np.concatenate([(sdf - lo)[below], (hi - sdf)[above]]))
 
 
-def _centroid(a: np.ndarray, b: np.ndarray, reach: float, rng: np.random.Generator
-              ) -> np.ndarray:
-    """The mean of a hit-and-run walk (Smith, 1984) over ``{d: a d <= b, |d| <= reach}``
-    from ``d = 0`` (inside): the polytope's centroid, the reading of least expected
-    squared error under a flat prior on the starts the pixels allow."""
+def _walk(a: np.ndarray, b: np.ndarray, reach: float, rng: np.random.Generator,
+          shape: np.ndarray | None = None) -> Iterator[np.ndarray]:
+    """The points of a hit-and-run walk (Smith, 1984) over ``{d: a d <= b, |d| <= reach}``
+    from ``d = 0`` (inside), one per step, without end; it tends to the uniform
+    distribution over the polytope. Its directions are isotropic, or ``shape @ u`` for
+    an isotropic ``u`` (any centrally symmetric law of directions keeps the uniform
+    distribution: the walk in the coordinates ``shape^-1 d``)."""
     n = a.shape[1]
     a = np.vstack([a, np.eye(n), -np.eye(n)])
     b = np.concatenate([b, np.full(2 * n, reach)])
-    d, total = np.zeros(n), np.zeros(n)
-    for step in range(CENTROID_BURN + CENTROID_STEPS):
-        u = rng.standard_normal(n)
+    d = np.zeros(n)
+    while True:
+        u = np.asarray(rng.standard_normal(n))
+        if shape is not None:
+            u = shape @ u
         au, slack = a @ u, b - a @ d
         with np.errstate(divide="ignore"):
             ends = slack / au
         t_hi = max(ends[au > 0].min(initial=np.inf), 0.0)  # the box bounds every chord
         t_lo = min(ends[au < 0].max(initial=-np.inf), 0.0)
         d = d + rng.uniform(t_lo, t_hi) * u
+        yield d
+
+
+def _centroid(a: np.ndarray, b: np.ndarray, reach: float, rng: np.random.Generator
+              ) -> np.ndarray:
+    """The mean of a hit-and-run walk over ``{d: a d <= b, |d| <= reach}`` from ``d = 0``
+    (inside): the polytope's centroid, the reading of least expected squared error under
+    a flat prior on the starts the pixels allow."""
+    steps = itertools.islice(_walk(a, b, reach, rng), CENTROID_BURN + CENTROID_STEPS)
+    total = np.zeros(a.shape[1])
+    for step, d in enumerate(steps):
         if step >= CENTROID_BURN:
             total += d
     return total / CENTROID_STEPS
