@@ -169,13 +169,10 @@ def inscribe(scene: MotionScene, motions: list[str], context: np.ndarray, fps: i
     cost = misfit(scene, context, fps)
     inside: set[int] = set()
     for group in _groups(scene, motions):
-        current = build(theta)
-        constraints = [c for c in (Constraints.read(current, j, context, fps) for j in group)
-                       if c.seen_in >= 2]
-        if not constraints:
+        found = _group_set(group, build(theta), context, fps, theta, build, cuts, reach)
+        if found is None:
             continue
-        idx = np.concatenate([np.arange(cuts[j], cuts[j + 1]) for j in group])
-        deep, depth = _deepest(theta, idx, build, constraints, fps, reach)
+        constraints, idx, deep, depth = found
         trials = [deep]
         if depth > 0:
             sdf, jac = _linearised(deep, idx, build, constraints, fps)
@@ -219,14 +216,10 @@ def members(scene: MotionScene, motions: list[str], context: np.ndarray, fps: in
     draws = np.repeat(theta[None], n, axis=0)
     drawn: set[int] = set()
     for group in _groups(scene, motions) if k >= 2 else []:
-        constraints = [c for c in (Constraints.read(scene, j, context, fps) for j in group)
-                       if c.seen_in >= 2]
-        if not constraints:
+        found = _group_set(group, scene, context, fps, theta, build, cuts, reach)
+        if found is None or found[3] <= 0:  # no start inside the linearised set
             continue
-        idx = np.concatenate([np.arange(cuts[j], cuts[j + 1]) for j in group])
-        deep, depth = _deepest(theta, idx, build, constraints, fps, reach)
-        if depth <= 0:  # no start inside the linearised set: nothing to draw from
-            continue
+        constraints, idx, deep, _ = found
         sdf, jac = _linearised(deep, idx, build, constraints, fps)
         lo, hi = _bounds(constraints)
         a, b = _halfspaces(sdf, jac, lo, hi)
@@ -246,6 +239,22 @@ def members(scene: MotionScene, motions: list[str], context: np.ndarray, fps: in
             draws[:, idx] = kept
             drawn.update(c.j for c in constraints)
     return [build(t) for t in draws], frozenset(drawn)
+
+
+def _group_set(group: list[int], reading: MotionScene, context: np.ndarray, fps: int,
+               theta: np.ndarray, build: Callable[[np.ndarray], MotionScene],
+               cuts: np.ndarray, reach: float
+               ) -> tuple[list[Constraints], np.ndarray, np.ndarray, float] | None:
+    """The constraints on ``group``'s bodies from the context frames each is alone in
+    (at least two, read at ``reading``), the entries of ``theta`` they bind, the deepest
+    start :func:`_deepest` finds and its depth; None where no body of the group has any."""
+    constraints = [c for c in (Constraints.read(reading, j, context, fps) for j in group)
+                   if c.seen_in >= 2]
+    if not constraints:
+        return None
+    idx = np.concatenate([np.arange(cuts[j], cuts[j + 1]) for j in group])
+    deep, depth = _deepest(theta, idx, build, constraints, fps, reach)
+    return constraints, idx, deep, depth
 
 
 def _distances(theta: np.ndarray, build: Callable[[np.ndarray], MotionScene],
