@@ -14,9 +14,11 @@ intervals.
 ``--rescore`` recomputes every score from the stored rollouts with this code and the
 run's own stored protocol (scores are a function of the rows; a category added after
 the run, such as the horizon, appears without generating anything again).
-When ``video-twin`` (the protocol's predictability limit) is among them, a last table
-gives each generator's on-track share minus the twin's per duration, and whether it is
-within ``--margin`` (0.05) at every duration with permanence >= 0.99 at the longest.
+For each limit control among them (``video-twin``, the protocol's predictability limit;
+``video-member``, a reader that knows the context's set of starts; ``catalog.
+LIMIT_CONTROLS``), a table gives each generator's on-track share minus the limit's per
+duration, and whether it is within ``--margin`` (0.05) at every duration with
+permanence >= 0.99 at the longest.
 ``--drift GENERATOR`` adds, for that generator's longest rollouts, each one's position
 error (px, the mean over that second) at chosen seconds and the share of its frames
 whose permanence was judged: how the error grows, rollout by rollout.
@@ -63,7 +65,7 @@ def main() -> None:
     ap.add_argument("--rescore", action="store_true",
                     help="recompute the scores from the stored rollouts with this code")
     ap.add_argument("--margin", type=float, default=0.05,
-                    help="the relative target's margin below video-twin's on-track share")
+                    help="the relative target's margin below each limit control's on-track share")
     ap.add_argument("--drift", default=None, metavar="GENERATOR",
                     help="per rollout of the longest duration: the error at chosen seconds")
     args = ap.parse_args()
@@ -111,21 +113,19 @@ def main() -> None:
                 h = index.get((g, _horizon(label, sc)))
                 cells.append("–" if h is None else f"{_ci(h, '.0f')} ({h['n']})")
             print(f"| {g} | " + " | ".join(cells) + " |")
-    if LIMIT in generators:
-        _against_limit(index, generators, labels, args.margin)
+    for limit in LIMIT_CONTROLS:
+        if limit in generators:
+            _against_limit(index, generators, labels, args.margin, limit)
     if samples.get(args.drift):
         _drift(args.drift, samples[args.drift])
 
 
-LIMIT = LIMIT_CONTROLS[0]
-
-
 def _against_limit(index: dict[tuple[str, str], dict[str, Any]], generators: list[str],
-                   labels: list[str], margin: float) -> None:
-    """Each generator's on-track share at every duration against :data:`LIMIT`'s, and
+                   labels: list[str], margin: float, limit: str) -> None:
+    """Each generator's on-track share at every duration against ``limit``'s, and
     whether it comes within ``margin`` of it at every duration with permanence >= 0.99
     at the longest (the relative target proposed for issue 6 in session 24)."""
-    print(f"\nAgainst the limit ({LIMIT}): on track minus the limit's, per duration; "
+    print(f"\nAgainst the limit ({limit}): on track minus the limit's, per duration; "
           f"target: within {margin:g} at every duration and permanence >= 0.99 at "
           f"{labels[-1]}\n")
     print("| generator | " + " | ".join(labels) + f" | permanence {labels[-1]} | target |")
@@ -135,7 +135,7 @@ def _against_limit(index: dict[tuple[str, str], dict[str, Any]], generators: lis
         return None if record is None else float(record["value"])
 
     for g in generators:
-        pairs = [(on_track(g, label), on_track(LIMIT, label)) for label in labels]
+        pairs = [(on_track(g, label), on_track(limit, label)) for label in labels]
         gaps = [None if a is None or b is None else a - b for a, b in pairs]
         perm = index.get((g, f"consistency_permanence_{labels[-1]}"))
         held = all(gap is not None and gap >= -margin for gap in gaps) \

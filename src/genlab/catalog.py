@@ -27,11 +27,12 @@ METRICS: Registry[Any] = Registry("metric")
 CONTROLS: tuple[str, ...] = ("oracle", "random-scene")
 DEFAULT_GENERATORS: tuple[str, ...] = ("flow", "flow-grounded")
 # The same for video generators (tracks whose ``inputs`` is "video").
-VIDEO_CONTROLS: tuple[str, ...] = ("video-oracle", "video-twin", "frozen-frame",
-                                   "random-motion")
+VIDEO_CONTROLS: tuple[str, ...] = ("video-oracle", "video-twin", "video-member",
+                                   "frozen-frame", "random-motion")
 # Controls that are neither the positive nor a negative one: ``video-twin`` is the
-# protocol's predictability limit, which can score as the positive control does.
-LIMIT_CONTROLS: tuple[str, ...] = ("video-twin",)
+# protocol's predictability limit, which can score as the positive control does, and
+# ``video-member`` a reader that knows the context's set of starts exactly.
+LIMIT_CONTROLS: tuple[str, ...] = ("video-twin", "video-member")
 DEFAULT_VIDEO_GENERATORS: tuple[str, ...] = ("video-state", "video-objects", "video-physics")
 # The metrics under test of the ``metrics`` track (its inputs are "metric"), and its
 # controls: the exact judge itself and a random number.
@@ -283,6 +284,15 @@ def _video_twin(**_: Any) -> VideoGenerator:
     return TwinVideo()
 
 
+def _video_member(**_: Any) -> VideoGenerator:
+    """The simulator from a start drawn from the set whose context renders exactly as the
+    truth's (generators/video/member.py): what a reader who knows that set, but not the
+    truth, would read."""
+    from genlab.generators.video.member import MemberVideo
+
+    return MemberVideo()
+
+
 def _learned_video(kind: str) -> Any:
     def build(*, profile: str = "default", cache_dir: Path | None = None,
               progress: bool = True, **options: Any) -> VideoGenerator:
@@ -331,6 +341,7 @@ VIDEO_GENERATORS.register("video-physics", _video_physics)
 VIDEO_GENERATORS.register("video-objects", _video_objects)
 VIDEO_GENERATORS.register("video-oracle", _video_control("SimulatorVideo"))
 VIDEO_GENERATORS.register("video-twin", _video_twin)
+VIDEO_GENERATORS.register("video-member", _video_member)
 VIDEO_GENERATORS.register("frozen-frame", _video_control("FrozenFrameVideo"))
 VIDEO_GENERATORS.register("random-motion", _video_control("RandomMotionVideo"))
 
