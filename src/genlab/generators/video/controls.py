@@ -66,6 +66,15 @@ class SimulatorRollout:
                 "vel": self._state.vel.copy()}
 
 
+def continue_scene(scene: MotionScene, request: VideoRequest,
+                   resume: Mapping[str, np.ndarray] | None) -> SimulatorRollout:
+    """The simulator's rollout of ``scene`` from the end of ``request``'s context, or from
+    the state a rollout of it saved (``resume``)."""
+    state = simulate(scene, len(request.context), request.fps).end if resume is None \
+        else saved_state(resume, len(scene.bodies))
+    return SimulatorRollout(scene, state, request.fps, request.size)
+
+
 class SimulatorVideo:
     """Positive control: the simulator continues the scene from the context's end."""
 
@@ -74,10 +83,7 @@ class SimulatorVideo:
 
     def start(self, request: VideoRequest,
               resume: Mapping[str, np.ndarray] | None = None) -> SimulatorRollout:
-        scene = privileged_scene(request, self.name)
-        state = simulate(scene, len(request.context), request.fps).end if resume is None \
-            else saved_state(resume, len(scene.bodies))
-        return SimulatorRollout(scene, state, request.fps, request.size)
+        return continue_scene(privileged_scene(request, self.name), request, resume)
 
 
 class RandomMotionVideo:

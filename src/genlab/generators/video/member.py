@@ -22,10 +22,9 @@ from typing import Any
 import numpy as np
 
 from genlab.contracts import VideoRequest
-from genlab.generators.video.controls import SimulatorRollout, privileged_scene, saved_state
+from genlab.generators.video.controls import SimulatorRollout, continue_scene, privileged_scene
 from genlab.generators.video.inscribe import MEMBER_THIN, members
 from genlab.generators.video.twin import motions_of
-from genlab.worlds.motion.physics import simulate
 
 VERSION = "1"
 
@@ -42,10 +41,7 @@ class MemberVideo:
         truth = privileged_scene(request, self.name)
         drawn, _ = members(truth, motions_of(truth, request.prompt), request.context,
                            request.fps, 1, seed=int(request.seed))
-        scene = drawn[0]
-        state = simulate(scene, len(request.context), request.fps).end \
-            if resume is None else saved_state(resume, len(truth.bodies))
-        return SimulatorRollout(scene, state, request.fps, request.size)
+        return continue_scene(drawn[0], request, resume)
 
     def describe(self) -> dict[str, Any]:
         return {"member": {"thin": MEMBER_THIN, "version": VERSION},

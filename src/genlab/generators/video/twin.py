@@ -34,7 +34,7 @@ import numpy as np
 
 from genlab.contracts import VideoRequest
 from genlab.errors import GenlabError
-from genlab.generators.video.controls import SimulatorRollout, privileged_scene, saved_state
+from genlab.generators.video.controls import SimulatorRollout, continue_scene, privileged_scene
 from genlab.generators.video.refine import (
     free_fields,
     misfit,
@@ -43,7 +43,6 @@ from genlab.generators.video.refine import (
     tied_pairs,
 )
 from genlab.worlds.motion import grammar
-from genlab.worlds.motion.physics import simulate
 from genlab.worlds.motion.spec import MotionScene
 
 VERSION = "4"  # 4: only pairs at exactly one height tied; 2-3: the walk; 1: one direction
@@ -141,9 +140,7 @@ class TwinVideo:
         scene = privileged_scene(request, self.name)
         twin = find_twin(scene, request.prompt, request.context, request.fps,
                          int(request.seed))
-        state = simulate(twin.scene, len(request.context), request.fps).end \
-            if resume is None else saved_state(resume, len(scene.bodies))
-        return SimulatorRollout(twin.scene, state, request.fps, request.size)
+        return continue_scene(twin.scene, request, resume)
 
     def describe(self) -> dict[str, Any]:
         return {"twin": {"reach_px": list(REACH_PX), "bisections": BISECTIONS,
