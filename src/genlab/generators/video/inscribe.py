@@ -175,10 +175,8 @@ def inscribe(scene: MotionScene, motions: list[str], context: np.ndarray, fps: i
         constraints, idx, deep, depth = found
         trials = [deep]
         if depth > 0:
-            sdf, jac = _linearised(deep, idx, build, constraints, fps)
-            lo, hi = _bounds(constraints)
             middle = deep.copy()
-            middle[idx] += _centroid(*_halfspaces(sdf, jac, lo, hi), reach, rng)
+            middle[idx] += _centroid(*_polytope(deep, idx, build, constraints, fps), reach, rng)
             trials.insert(0, middle)
         for n, trial in enumerate(trials):
             trial_cost = misfit(build(trial), context, fps)
@@ -217,14 +215,15 @@ def members(scene: MotionScene, motions: list[str], context: np.ndarray, fps: in
     drawn: set[int] = set()
     for group in _groups(scene, motions) if k >= 2 else []:
         found = _group_set(group, scene, context, fps, theta, build, cuts, reach)
-        if found is None or found[3] <= 0:  # no start inside the linearised set
+        if found is None:
             continue
-        constraints, idx, deep, _ = found
-        sdf, jac = _linearised(deep, idx, build, constraints, fps)
+        constraints, idx, deep, depth = found
+        if depth <= 0:  # no start inside the linearised set
+            continue
+        a, b = _polytope(deep, idx, build, constraints, fps)
         lo, hi = _bounds(constraints)
-        a, b = _halfspaces(sdf, jac, lo, hi)
-        pilot = np.array(list(itertools.islice(_walk(a, b, reach, rng),
-                                               CENTROID_BURN + CENTROID_STEPS))[CENTROID_BURN:])
+        pilot = np.array(list(itertools.islice(_walk(a, b, reach, rng), CENTROID_BURN,
+                                               CENTROID_BURN + CENTROID_STEPS)))
         shape = np.linalg.cholesky(np.cov(pilot.T) + 1e-12 * reach ** 2 * np.eye(len(idx)))
         kept = []
         for d in itertools.islice(_walk(a, b, reach, rng, shape), thin - 1,
@@ -308,6 +307,13 @@ def _bounds(constraints: list[Constraints]) -> tuple[np.ndarray, np.ndarray]:
     """Every constrained pixel's bounds on its signed distance, ``lo`` and ``hi``."""
     return (np.concatenate([c.lo for c in constraints]),
             np.concatenate([c.hi for c in constraints]))
+
+
+def _polytope(theta: np.ndarray, idx: np.ndarray, build: Callable[[np.ndarray], MotionScene],
+              constraints: list[Constraints], fps: int) -> tuple[np.ndarray, np.ndarray]:
+    """``constraints`` linearised at ``theta`` in its entries ``idx``, as ``a d <= b``
+    (the moves ``d`` of those entries that keep every pixel inside its bounds)."""
+    return _halfspaces(*_linearised(theta, idx, build, constraints, fps), *_bounds(constraints))
 
 
 def _halfspaces(sdf: np.ndarray, jac: np.ndarray, lo: np.ndarray, hi: np.ndarray

@@ -37,7 +37,7 @@ import numpy as np
 
 from genlab.errors import InputError
 from genlab.worlds.shapes import vocab
-from genlab.worlds.shapes.arrays import SHAPE_CODE, SceneArrays
+from genlab.worlds.shapes.arrays import BACKGROUND_CODE, COLOUR_CODE, SHAPE_CODE, SceneArrays
 from genlab.worlds.shapes.spec import Scene
 
 MIN_SIZE_PX = 32
@@ -107,13 +107,12 @@ def coverage_pixels(colour: str, background: str) -> np.ndarray:
     """``(256, 3) uint8``: the pixel an object of ``colour`` over ``background`` renders
     at each 8-bit coverage, alpha 0 to 255 (one row of the renderer's look-up table):
     what a pixel of one object alone says about its coverage."""
-    if colour not in vocab.COLOURS:
-        raise InputError(f"colour {colour!r} is not one of {', '.join(vocab.COLOURS)}")
-    if background not in vocab.BACKGROUNDS:
+    if colour not in COLOUR_CODE:
+        raise InputError(f"colour {colour!r} is not one of {', '.join(COLOUR_CODE)}")
+    if background not in BACKGROUND_CODE:
         raise InputError(f"background {background!r} is not one of "
-                         f"{', '.join(vocab.BACKGROUNDS)}")
-    row = (list(vocab.COLOURS).index(colour) * _N_BG
-           + list(vocab.BACKGROUNDS).index(background)) * 256
+                         f"{', '.join(BACKGROUND_CODE)}")
+    row = (COLOUR_CODE[colour] * _N_BG + BACKGROUND_CODE[background]) * 256  # as render_arrays
     return _LUT[row:row + 256].view(np.uint8).reshape(256, 3).copy()
 
 
