@@ -14,15 +14,21 @@ buffer is allocated and touched up front, so it does not count). ``--memory-seco
 adds an unjudged rollout of that length per learned generator that only tracks memory
 (600 s = 18,000 frames). Controls: ``video-oracle`` (the simulator: scores ~1 and
 sub-pixel) and ``frozen-frame`` (the last context frame: consistent, wrong positions).
+``--variant KIND=DICT`` adds a learned generator whose training config is the default's
+with some fields replaced (a dict literal, e.g. ``"fifo={'fg_weight': 10}"``), trained
+on first use into ``genlab-out/models`` like the default.
 
     python bench/bench_video_models.py [--profile default] [--scenes 3] [--seconds 10]
         [--long-seconds 60] [--long-index 3] [--memory-seconds 0] [--threads 2]
         [--generators video-oracle frozen-frame video-ar diffusion-forcing fifo video-state]
+        [--variant "diffusion-forcing={'fg_weight': 10}" ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import dataclasses
 import os
 import time
 from typing import Any
@@ -30,9 +36,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from genlab import catalog
+from genlab import catalog, paths
 from genlab.contracts import VideoGenerator, VideoRequest
-from genlab.generators.video.entry import KINDS
+from genlab.generators.video.entry import KINDS, video_config
+from genlab.generators.video.train import ensure_trained
 from genlab.judges.tracking import TrackingResult, track
 from genlab.worlds.motion import splits
 from genlab.worlds.motion.frames import render_frames
@@ -98,6 +105,21 @@ def _memory_only(gen: VideoGenerator, item: splits.MotionItem, seconds: float) -
     return peak
 
 
+def _variant(spec: str, profile: str) -> tuple[str, VideoGenerator]:
+    """``KIND=DICT`` -> (a name, the generator on the default config with DICT's fields)."""
+    kind, _, fields_text = spec.partition("=")
+    if kind not in KINDS:
+        raise SystemExit(f"--variant {spec!r}: the kind must be one of {', '.join(KINDS)}")
+    try:
+        fields = ast.literal_eval(fields_text)
+        config = dataclasses.replace(video_config(kind, profile), **fields)
+    except (ValueError, SyntaxError, TypeError) as exc:
+        raise SystemExit(f"--variant {spec!r}: {exc}") from None
+    folder = ensure_trained(config, paths.models_dir(), progress=True)
+    name = kind + " " + ",".join(f"{k}={v}" for k, v in sorted(fields.items()))
+    return name, KINDS[kind](folder)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="default")
@@ -112,14 +134,18 @@ def main() -> None:
     ap.add_argument("--generators", nargs="*", default=["video-oracle", "frozen-frame",
                                                         *KINDS, "video-state"],
                     help="any registered video generators")
+    ap.add_argument("--variant", action="append", default=[], metavar="KIND=DICT",
+                    help="a learned generator on a config variant (repeatable)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     items = [it for sc in splits.SCENARIOS for it in splits.sample(sc, "test", args.scenes)]
     long_item = splits.sample(args.long_scenario, "test", args.long_index + 1)[-1]
     n, n_long = int(args.seconds * FPS), int(args.long_seconds * FPS)
     short_rows, long_rows, info = {}, {}, {}
-    for name in args.generators:
-        gen: VideoGenerator = catalog.VIDEO_GENERATORS.get(name, profile=args.profile)
+    todo: list[tuple[str, VideoGenerator | None]] = [(g, None) for g in args.generators]
+    todo += [_variant(spec, args.profile) for spec in args.variant]
+    for name, built in todo:
+        gen: VideoGenerator = built or catalog.VIDEO_GENERATORS.get(name, profile=args.profile)
         info[name] = gen.describe() if hasattr(gen, "describe") else {}
         results, secs, frames_n = [], 0.0, 0
         for item in items:
@@ -132,7 +158,7 @@ def main() -> None:
             ten = 10 * FPS
             long_rows[name] = {"fps": n_long / s, "rss": growth,
                                **_row([_judge(long_item, frames)], [(0, ten), (-ten, None)])}
-        if args.memory_seconds and name in KINDS:
+        if args.memory_seconds and name.split()[0] in KINDS:
             long_rows[name]["rss_long"] = _memory_only(gen, long_item, args.memory_seconds)
         print(f"done {name}", flush=True)
     _print(args, items, long_item, short_rows, long_rows, info)

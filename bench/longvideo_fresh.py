@@ -12,8 +12,9 @@ closer than the number of durations share scenes. Seeds used so far (docs/result
 1 (session 24's fresh set; read in session 25 to mend perception, as were 5 and 6),
 10 (held out in session 25, run once after perception 6 was fixed; its 10-minute scenes
 in session 26's stage bench), 20 (held out in session 26, run once after perception
-7 was fixed, then its misses read) and 23 (held out in session 27, run once on
-perception 7 before anything of it was read). The next held-out set: 26 or above.
+7 was fixed, then its misses read), 23 (held out in session 27, run once on
+perception 7 before anything of it was read) and 26 (held out in session 28, run once on
+perception 7). The next held-out set: 29 or above.
 
     python bench/longvideo_fresh.py --seed 1 --db /tmp/lvfresh/genlab.db \\
         [-g video-physics video-twin]

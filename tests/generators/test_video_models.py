@@ -118,3 +118,41 @@ def test_training_caches_and_reloads(video_cache: Path, request_: VideoRequest,
     np.testing.assert_array_equal(_load("video-ar", video_cache).start(request_).next(4), first)
     # the two Diffusion Forcing samplers share one trained model
     assert video_config("fifo", "smoke") == video_config("diffusion-forcing", "smoke")
+
+
+def test_foreground_marks_the_bodies_and_weights_their_error() -> None:
+    import dataclasses
+
+    import torch
+
+    from genlab.generators.video.config import VideoConfig
+    from genlab.generators.video.model import to_tensor
+
+    item = splits.sample("collision", "train", 1)[0]
+    clips = to_tensor(torch.from_numpy(render_frames(simulate(item.scene, 4, 30))))[None]
+    fg = video_train.foreground(clips)
+    assert fg.shape == (1, 4, 1, 32, 32)
+    assert 0.02 < float(fg.mean()) < 0.2          # two bodies on a flat background
+    corner = clips[0, :, :, 0, 0]                  # the background's colour
+    far = (clips[0] - corner[:, :, None, None]).abs().amax(1) > 0.1
+    assert torch.equal(fg[0, :, 0].bool(), far)
+    # an error on the bodies weighs 1 + fg_weight, one on the background 1
+    net = lambda x, lv: clips + 0.5 * (1 - fg)      # noqa: E731  (wrong off the bodies only)
+    levels = torch.full((1, 4), 0.5)
+    gen = torch.Generator().manual_seed(0)
+    plain = video_train.loss_fn(net, clips, levels, gen)   # type: ignore[arg-type]
+    gen = torch.Generator().manual_seed(0)
+    assert float(video_train.loss_fn(net, clips, levels, gen, 9.0)) == pytest.approx(float(plain))
+    net = lambda x, lv: clips + 0.5 * fg            # noqa: E731  (wrong on the bodies only)
+    gen = torch.Generator().manual_seed(0)
+    plain = video_train.loss_fn(net, clips, levels, gen)   # type: ignore[arg-type]
+    gen = torch.Generator().manual_seed(0)
+    weighted = video_train.loss_fn(net, clips, levels, gen, 9.0)   # type: ignore[arg-type]
+    assert float(weighted) == pytest.approx(10 * float(plain))
+    # an unweighted config keeps the key it had before the option existed
+    assert "fg_weight" not in VideoConfig.default().to_dict()
+    weighted_cfg = dataclasses.replace(VideoConfig.default(), fg_weight=10.0)
+    assert weighted_cfg.key() != VideoConfig.default().key()
+    assert VideoConfig.from_json(weighted_cfg.to_json()) == weighted_cfg
+    with pytest.raises(InputError, match="fg_weight"):
+        VideoConfig(fg_weight=-1.0)

@@ -32,7 +32,7 @@ from diffusers.training_utils import EMAModel
 
 from genlab.generators.flow.checkpoint import cache_lock
 from genlab.generators.video import checkpoint
-from genlab.generators.video.config import VideoConfig
+from genlab.generators.video.config import FG_LEVEL, VideoConfig
 from genlab.generators.video.data import ClipPool
 from genlab.generators.video.model import WindowNet, noise
 from genlab.progress import bars
@@ -50,12 +50,23 @@ def sample_levels(config: VideoConfig, batch: int, gen: torch.Generator) -> torc
     return levels
 
 
+def foreground(clips: torch.Tensor) -> torch.Tensor:
+    """``(B, W, 1, S, S)`` 1 where a pixel of ``clips`` ``(B, W, 3, S, S)`` is more than
+    ``FG_LEVEL`` from its frame's per-channel median (the flat background), else 0."""
+    med = clips.flatten(3).median(-1).values[..., None, None]
+    return ((clips - med).abs().amax(2, keepdim=True) > FG_LEVEL).float()
+
+
 def loss_fn(net: WindowNet, clips: torch.Tensor, levels: torch.Tensor,
-            gen: torch.Generator) -> torch.Tensor:
-    """Mean squared error of the clean estimate over every noised frame."""
+            gen: torch.Generator, fg_weight: float = 0.0) -> torch.Tensor:
+    """Mean squared error of the clean estimate over every noised frame, a body's pixels
+    weighted ``1 + fg_weight`` (:func:`foreground`)."""
     eps = torch.randn(clips.shape, generator=gen)
     x0_hat = net(noise(clips, levels, eps), levels)
-    err = (x0_hat - clips).pow(2).mean((2, 3, 4))                   # (B, W)
+    sq = (x0_hat - clips).pow(2)
+    if fg_weight:
+        sq = sq * (1 + fg_weight * foreground(clips))
+    err = sq.mean((2, 3, 4))                                         # (B, W)
     mask = (levels > 0).float()
     return (err * mask).sum() / mask.sum()
 
@@ -85,7 +96,8 @@ def train(config: VideoConfig, folder: Path, progress: bool = True) -> Path:
         advance = task(f"training video model ({config.forcing} forcing)", config.train_steps)
         for _ in range(config.train_steps):
             clips = pool.sample(rng, config.batch_size)
-            loss = loss_fn(net, clips, sample_levels(config, config.batch_size, gen), gen)
+            loss = loss_fn(net, clips, sample_levels(config, config.batch_size, gen), gen,
+                           config.fg_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if config.grad_clip > 0:
