@@ -154,5 +154,30 @@ def test_foreground_marks_the_bodies_and_weights_their_error() -> None:
     weighted_cfg = dataclasses.replace(VideoConfig.default(), fg_weight=10.0)
     assert weighted_cfg.key() != VideoConfig.default().key()
     assert VideoConfig.from_json(weighted_cfg.to_json()) == weighted_cfg
-    with pytest.raises(InputError, match="fg_weight"):
-        VideoConfig(fg_weight=-1.0)
+    assert VideoConfig(fg_weight=10).key() == VideoConfig(fg_weight=10.0).key()
+    for bad in (-1.0, True, "10"):
+        with pytest.raises(InputError, match="fg_weight"):
+            VideoConfig(fg_weight=bad)  # type: ignore[arg-type]
+
+
+def test_an_anchored_net_answers_the_last_context_frame_when_its_output_is_zero() -> None:
+    import dataclasses
+
+    import torch
+
+    from genlab.generators.video.config import VideoConfig
+    from genlab.generators.video.model import WindowNet
+
+    config = dataclasses.replace(VideoConfig.smoke(), anchor=True)
+    assert config.key() != VideoConfig.smoke().key()
+    assert "anchor" not in VideoConfig.smoke().to_dict()
+    net = WindowNet(config)
+    last = net.unet.conv_out
+    torch.nn.init.zeros_(last.weight)
+    torch.nn.init.zeros_(last.bias)
+    frames = torch.rand(2, config.window, 3, config.size, config.size) * 2 - 1
+    out = net(frames, torch.rand(2, config.window))
+    k = config.context
+    torch.testing.assert_close(out, frames[:, k - 1:k].expand_as(out))
+    with pytest.raises(InputError, match="anchor"):
+        VideoConfig(anchor=1)  # type: ignore[arg-type]

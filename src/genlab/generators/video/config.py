@@ -69,6 +69,11 @@ class VideoConfig:
             background): a pixel of a body counts ``1 + fg_weight`` times. The bodies
             are 5-13% of a frame, so an unweighted loss is mostly background. 0 (the
             default) leaves the loss unweighted.
+        anchor: the network answers every frame's clean estimate as a change of the
+            window's last context frame (as the net is given it, noisy or not) rather
+            than outright: a skip from input to output that makes "the bodies stay as
+            they are" the answer of a zero output, so the net spends itself on the
+            motion. False (the default) predicts the frames outright.
     """
 
     size: int = 32
@@ -91,6 +96,7 @@ class VideoConfig:
     scene_frames: int = 300
     seed: int = 0
     fg_weight: float = 0.0
+    anchor: bool = False
 
     def __post_init__(self) -> None:
         for name in ("size", "fps", "context", "window", "layers_per_block", "norm_num_groups",
@@ -111,8 +117,12 @@ class VideoConfig:
                              f"width of {self.block_out_channels}")
         if not 0.0 <= self.sorted_share <= 1.0 or not 0.0 <= self.ema_decay < 1.0:
             raise InputError("sorted_share must be in [0, 1] and ema_decay in [0, 1)")
-        if not 0.0 <= self.fg_weight <= 1e3:
-            raise InputError(f"fg_weight must be in [0, 1000], got {self.fg_weight!r}")
+        if not isinstance(self.anchor, bool):
+            raise InputError(f"anchor must be True or False, got {self.anchor!r}")
+        if isinstance(self.fg_weight, bool) or not isinstance(self.fg_weight, (int, float)) \
+                or not 0.0 <= self.fg_weight <= 1e3:
+            raise InputError(f"fg_weight must be a number in [0, 1000], got {self.fg_weight!r}")
+        object.__setattr__(self, "fg_weight", float(self.fg_weight))  # 10 and 10.0: one key
 
     @property
     def chunk(self) -> int:
@@ -133,8 +143,10 @@ class VideoConfig:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["block_out_channels"] = list(self.block_out_channels)
-        if not self.fg_weight:  # added in session 28: an unweighted config keeps its key
-            del d["fg_weight"]
+        # added in session 28: a config without them keeps the key it had before
+        for name in ("fg_weight", "anchor"):
+            if not d[name]:
+                del d[name]
         return d
 
     def to_json(self) -> str:

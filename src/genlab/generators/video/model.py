@@ -47,7 +47,11 @@ class WindowNet(nn.Module):
         # diffusers' models type their __call__ loosely
         out = self.unet(torch.cat([x, lv.to(x.dtype)], 1),  # type: ignore[operator]
                         levels.mean(1) * 1000).sample
-        return F.pixel_shuffle(out, 2).reshape(b, w, c, s, s)
+        out = F.pixel_shuffle(out, 2).reshape(b, w, c, s, s)
+        if self.config.anchor:
+            k = self.config.context
+            out = out + frames[:, k - 1:k]
+        return out
 
 
 def noise(frames: torch.Tensor, levels: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
