@@ -16,7 +16,9 @@ adds an unjudged rollout of that length per learned generator that only tracks m
 sub-pixel) and ``frozen-frame`` (the last context frame: consistent, wrong positions).
 ``--variant KIND=DICT`` adds a learned generator whose training config is the default's
 with some fields replaced (a dict literal, e.g. ``"fifo={'fg_weight': 10}"``), trained
-on first use into ``genlab-out/models`` like the default.
+on first use into ``genlab-out/models`` like the default; keys that are not
+``VideoConfig`` fields are the generator's sampling options (``steps``,
+``context_noise``, ``warmup_steps``).
 
     python bench/bench_video_models.py [--profile default] [--scenes 3] [--seconds 10]
         [--long-seconds 60] [--long-index 3] [--memory-seconds 0] [--threads 2]
@@ -38,6 +40,7 @@ import torch
 
 from genlab import catalog, paths
 from genlab.contracts import VideoGenerator, VideoRequest
+from genlab.errors import InputError
 from genlab.generators.video.entry import KINDS, video_config
 from genlab.generators.video.train import ensure_trained
 from genlab.judges.tracking import TrackingResult, track
@@ -110,14 +113,18 @@ def _variant(spec: str, profile: str) -> tuple[str, VideoGenerator]:
     kind, _, fields_text = spec.partition("=")
     if kind not in KINDS:
         raise SystemExit(f"--variant {spec!r}: the kind must be one of {', '.join(KINDS)}")
+    base = video_config(kind, profile)
     try:
-        fields = ast.literal_eval(fields_text)
-        config = dataclasses.replace(video_config(kind, profile), **fields)
-    except (ValueError, SyntaxError, TypeError) as exc:
+        given = ast.literal_eval(fields_text)
+        known = {f.name for f in dataclasses.fields(base)}
+        config = dataclasses.replace(base, **{k: v for k, v in given.items() if k in known})
+        sampling = {k: v for k, v in given.items() if k not in known}
+        folder = ensure_trained(config, paths.models_dir(), progress=True)
+        generator = KINDS[kind](folder, **sampling)
+    except (ValueError, SyntaxError, TypeError, AttributeError, InputError) as exc:
         raise SystemExit(f"--variant {spec!r}: {exc}") from None
-    folder = ensure_trained(config, paths.models_dir(), progress=True)
-    name = kind + " " + ",".join(f"{k}={v}" for k, v in sorted(fields.items()))
-    return name, KINDS[kind](folder)
+    name = kind + " " + ",".join(f"{k}={v}" for k, v in sorted(given.items()))
+    return name, generator
 
 
 def main() -> None:
