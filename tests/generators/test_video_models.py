@@ -4,16 +4,20 @@ the training cache."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from genlab.contracts import VideoGenerator, VideoRequest, check_frames
 from genlab.errors import CheckpointError, InputError, UnknownNameError
 from genlab.generators.video import train as video_train
+from genlab.generators.video.config import VideoConfig
 from genlab.generators.video.entry import KINDS, load_video_generator, video_config
+from genlab.generators.video.model import WindowNet, to_tensor
 from genlab.worlds.motion import splits
 from genlab.worlds.motion.frames import render_frames
 from genlab.worlds.motion.physics import simulate
@@ -121,13 +125,6 @@ def test_training_caches_and_reloads(video_cache: Path, request_: VideoRequest,
 
 
 def test_foreground_marks_the_bodies_and_weights_their_error() -> None:
-    import dataclasses
-
-    import torch
-
-    from genlab.generators.video.config import VideoConfig
-    from genlab.generators.video.model import to_tensor
-
     item = splits.sample("collision", "train", 1)[0]
     clips = to_tensor(torch.from_numpy(render_frames(simulate(item.scene, 4, 30))))[None]
     fg = video_train.foreground(clips)
@@ -161,13 +158,6 @@ def test_foreground_marks_the_bodies_and_weights_their_error() -> None:
 
 
 def test_an_anchored_net_answers_the_last_context_frame_when_its_output_is_zero() -> None:
-    import dataclasses
-
-    import torch
-
-    from genlab.generators.video.config import VideoConfig
-    from genlab.generators.video.model import WindowNet
-
     config = dataclasses.replace(VideoConfig.smoke(), anchor=True)
     assert config.key() != VideoConfig.smoke().key()
     assert "anchor" not in VideoConfig.smoke().to_dict()
