@@ -38,11 +38,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from genlab import catalog, paths
+from genlab import catalog
 from genlab.contracts import VideoGenerator, VideoRequest
 from genlab.errors import InputError
-from genlab.generators.video.entry import KINDS, video_config
-from genlab.generators.video.train import ensure_trained
+from genlab.generators.video.config import VideoConfig
+from genlab.generators.video.entry import KINDS, load_video_generator
 from genlab.judges.tracking import TrackingResult, track
 from genlab.worlds.motion import splits
 from genlab.worlds.motion.frames import render_frames
@@ -113,14 +113,12 @@ def _variant(spec: str, profile: str) -> tuple[str, VideoGenerator]:
     kind, _, fields_text = spec.partition("=")
     if kind not in KINDS:
         raise SystemExit(f"--variant {spec!r}: the kind must be one of {', '.join(KINDS)}")
-    base = video_config(kind, profile)
+    known = {f.name for f in dataclasses.fields(VideoConfig)}
     try:
         given = ast.literal_eval(fields_text)
-        known = {f.name for f in dataclasses.fields(base)}
-        config = dataclasses.replace(base, **{k: v for k, v in given.items() if k in known})
-        sampling = {k: v for k, v in given.items() if k not in known}
-        folder = ensure_trained(config, paths.models_dir(), progress=True)
-        generator = KINDS[kind](folder, **sampling)
+        generator = load_video_generator(
+            kind, profile=profile, fields={k: v for k, v in given.items() if k in known},
+            **{k: v for k, v in given.items() if k not in known})
     except (ValueError, SyntaxError, TypeError, AttributeError, InputError) as exc:
         raise SystemExit(f"--variant {spec!r}: {exc}") from None
     name = kind + " " + ",".join(f"{k}={v}" for k, v in sorted(given.items()))

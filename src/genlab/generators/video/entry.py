@@ -8,6 +8,8 @@ into ``cache_dir`` (default ``genlab-out/models``) and reloaded after.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +42,13 @@ def video_config(kind: str, profile: str = "default") -> VideoConfig:
 
 
 def load_video_generator(kind: str, *, profile: str = "default", cache_dir: Path | None = None,
-                         progress: bool = True, **options: Any) -> VideoGenerator:
+                         progress: bool = True, fields: Mapping[str, Any] | None = None,
+                         **options: Any) -> VideoGenerator:
     """Generator ``kind`` (``video-ar``, ``diffusion-forcing``, ``fifo``) at ``profile``
-    (``smoke`` or ``default``), trained on first use; ``options`` are its sampling options
-    (``steps``, ``context_noise``, ``warmup_steps``)."""
-    config = video_config(kind, profile)
+    (``smoke`` or ``default``), trained on first use; ``fields`` replace some of the
+    profile's ``VideoConfig`` fields (a variant, cached under its own key); ``options`` are
+    its sampling options (``steps``, ``context_noise``, ``warmup_steps``)."""
+    config = dataclasses.replace(video_config(kind, profile), **(fields or {}))
     if cache_dir is None:
         from genlab import paths
 
