@@ -9,10 +9,14 @@ own continuation from frame ``k`` (``simulate(scene, n, fps, start=ref0.end)``).
 Columns: generation speed (frames/s at batch 1, ``--threads`` torch threads, the
 rollout's ``next`` calls only), the ``*_ok`` means and the position error over the
 first and the last part (halves of the short rollouts; first and last 10 s of the long
-one), and the long rollout's resident-memory growth after its first 10 s (the output
-buffer is allocated and touched up front, so it does not count). ``--memory-seconds``
-adds an unjudged rollout of that length per learned generator that only tracks memory
-(600 s = 18,000 frames). Controls: ``video-oracle`` (the simulator: scores ~1 and
+one), the error of the first generated frames before errors compound (``step err``:
+their squared pixel error against the simulator's render, summed over the scenes, over
+that of the last context frame held still, for the first frame and the first ``STEP``:
+below 1 a generator predicts the next frames better than a still does), and the long
+rollout's resident-memory growth after its first 10 s (the output buffer is allocated
+and touched up front, so it does not count). ``--memory-seconds`` adds an unjudged
+rollout of that length per learned generator that only tracks memory (600 s = 18,000
+frames). Controls: ``video-oracle`` (the simulator: scores ~1 and
 sub-pixel) and ``frozen-frame`` (the last context frame: consistent, wrong positions).
 ``--variant KIND=DICT`` adds a learned generator whose training config is the default's
 with some fields replaced (a dict literal, e.g. ``"fifo={'fg_weight': 10}"``), trained
@@ -49,6 +53,7 @@ from genlab.worlds.motion.frames import render_frames
 from genlab.worlds.motion.physics import simulate
 
 K, FPS, CHUNK = 4, 30, 30
+STEP = 8  # the first frames of a rollout whose error against copying is reported
 OK = ("count_ok", "colour_ok", "identity_ok")
 
 
@@ -81,6 +86,16 @@ def _rollout(gen: VideoGenerator, item: splits.MotionItem, n: int,
 def _judge(item: splits.MotionItem, frames: np.ndarray) -> TrackingResult:
     ref0 = simulate(item.scene, K, FPS)
     return track(frames, simulate(item.scene, len(frames), FPS, start=ref0.end))
+
+
+def _step_errors(item: splits.MotionItem, frames: np.ndarray) -> np.ndarray:
+    """``(m, 2)``: the mean squared pixel error of each of the first ``m = min(STEP,
+    len(frames))`` frames against the simulator's render, and that of the last context
+    frame held still."""
+    made = frames[:STEP].astype(np.float64)
+    truth = render_frames(simulate(item.scene, K + len(made), FPS)).astype(np.float64)
+    return np.stack([((made - truth[K:]) ** 2).mean((1, 2, 3)),
+                     ((truth[K - 1] - truth[K:]) ** 2).mean((1, 2, 3))], 1)
 
 
 def _row(results: list[TrackingResult], parts: list[tuple[int, int | None]]) -> dict[str, float]:
@@ -152,12 +167,16 @@ def main() -> None:
     for name, built in todo:
         gen: VideoGenerator = built or catalog.VIDEO_GENERATORS.get(name, profile=args.profile)
         info[name] = gen.describe() if hasattr(gen, "describe") else {}
-        results, secs, frames_n = [], 0.0, 0
+        results, secs, frames_n, steps = [], 0.0, 0, []
         for item in items:
             frames, s, _ = _rollout(gen, item, n)
             results.append(_judge(item, frames))
+            steps.append(_step_errors(item, frames))
             secs, frames_n = secs + s, frames_n + n
-        short_rows[name] = {"fps": frames_n / secs, **_row(results, [(0, n // 2), (n // 2, None)])}
+        err = np.sum(steps, 0)                                      # (STEP, 2) over scenes
+        short_rows[name] = {"fps": frames_n / secs, "step1": err[0, 0] / err[0, 1],
+                            "steps": err[:, 0].sum() / err[:, 1].sum(),
+                            **_row(results, [(0, n // 2), (n // 2, None)])}
         if n_long:
             frames, s, growth = _rollout(gen, long_item, n_long, memory=True)
             ten = 10 * FPS
@@ -176,11 +195,13 @@ def _print(args: Any, items: list[splits.MotionItem], long_item: splits.MotionIt
           f"{args.seconds:g} s = {int(args.seconds * FPS)} frames after k={K}, "
           f"{args.threads} torch threads, profile {args.profile}\n")
     print("| generator | frames/s | count_ok | colour_ok | identity_ok | pos err 1st half px "
-          "| pos err 2nd half px |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          f"| pos err 2nd half px | step err frame 1 / still | step err frames 1-{STEP} "
+          "/ still |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in short_rows.items():
         print(f"| {name} | {r['fps']:,.0f} | {r['count_ok']:.3f} | {r['colour_ok']:.3f} | "
-              f"{r['identity_ok']:.3f} | {r['err0']:.2f} | {r['err1']:.2f} |")
+              f"{r['identity_ok']:.3f} | {r['err0']:.2f} | {r['err1']:.2f} | "
+              f"{r['step1']:.3f} | {r['steps']:.3f} |")
     if long_rows:
         print(f"\n## Long rollout: one {args.long_scenario} test scene ({long_item.prompt!r}"
               f"{', ood ' + '/'.join(long_item.ood) if long_item.ood else ''}), "
