@@ -53,7 +53,7 @@ from genlab.worlds.motion.frames import render_frames
 from genlab.worlds.motion.physics import simulate
 
 K, FPS, CHUNK = 4, 30, 30
-STEP = 8  # the first frames of a rollout whose error against copying is reported
+STEP = 8  # the first frames of a rollout whose error against a still is reported
 OK = ("count_ok", "colour_ok", "identity_ok")
 
 

@@ -28,7 +28,7 @@ def ckpt(model_cache: Path) -> Path:
 
 def test_the_options_a_fixed_graph_would_bake_in_are_refused(
         ckpt: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # bfloat16 as if this CPU had it: elsewhere the CPU's own refusal would come first
+    # bfloat16 as if this CPU had it: on one without, its own refusal would come first
     monkeypatch.setattr(genlab.machine, "supports_bf16", lambda: True)
     with pytest.raises(InputError, match="true, false or 'aot'"):
         FlowGenerator(ckpt, compile="ahead")  # type: ignore[arg-type]
