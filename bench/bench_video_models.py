@@ -173,7 +173,7 @@ def main() -> None:
             results.append(_judge(item, frames))
             steps.append(_step_errors(item, frames))
             secs, frames_n = secs + s, frames_n + n
-        err = np.sum(steps, 0)                                      # (STEP, 2) over scenes
+        err = np.sum(steps, 0)                         # (min(STEP, n), 2), summed over scenes
         short_rows[name] = {"fps": frames_n / secs, "step1": err[0, 0] / err[0, 1],
                             "steps": err[:, 0].sum() / err[:, 1].sum(),
                             **_row(results, [(0, n // 2), (n // 2, None)])}
