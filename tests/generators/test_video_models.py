@@ -14,6 +14,7 @@ import torch
 
 from genlab.contracts import VideoGenerator, VideoRequest, check_frames
 from genlab.errors import CheckpointError, InputError, UnknownNameError
+from genlab.generators.video import checkpoint
 from genlab.generators.video import train as video_train
 from genlab.generators.video.config import VideoConfig
 from genlab.generators.video.entry import KINDS, load_video_generator, video_config
@@ -171,3 +172,48 @@ def test_an_anchored_net_answers_the_last_context_frame_when_its_output_is_zero(
     torch.testing.assert_close(out, frames[:, k - 1:k].expand_as(out))
     with pytest.raises(InputError, match="anchor"):
         VideoConfig(anchor=1)  # type: ignore[arg-type]
+
+
+def test_a_named_device_trains_the_same_model_and_is_recorded(tmp_path: Path) -> None:
+    config = video_config("video-ar", "smoke")
+    plain = video_train.train(config, tmp_path / "plain", progress=False)
+    named = video_train.train(config, tmp_path / "named", progress=False,
+                              device=torch.device("cpu").type)
+    metas = [json.loads((f / "model" / "meta.json").read_text()) for f in (plain, named)]
+    assert [m["device"] for m in metas] == ["cpu", "cpu"]
+    assert metas[0]["loss_curve"] == metas[1]["loss_curve"]
+    a, b = (checkpoint.load(f)[0].state_dict() for f in (plain, named))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_self_made_context_windows() -> None:
+    config = video_config("video-ar", "smoke")
+    k, q = config.context, config.chunk
+    net = WindowNet(config)
+    item = splits.sample("uniform", "train", 1)[0]
+    clips = to_tensor(torch.from_numpy(render_frames(simulate(item.scene, k + 2 * q, 30))))
+    clips = clips[None].expand(2, -1, -1, -1, -1)
+    windows = video_train.self_made_windows(net, clips, torch.Generator().manual_seed(0))
+    assert windows.shape == (2, config.window, *clips.shape[2:])
+    torch.testing.assert_close(windows[:, k:], clips[:, -q:])         # the true chunk after
+    made = windows[:, :k]                                             # the net's own frames,
+    assert not torch.equal(made, clips[:, q:q + k])                  # not the true ones,
+    levels = ((made + 1) * 127.5).numpy()                             # through uint8
+    np.testing.assert_allclose(levels, levels.round(), atol=1e-3)
+
+
+def test_self_context_changes_only_the_last_steps(tmp_path: Path) -> None:
+    base = video_config("video-ar", "smoke")
+    own = dataclasses.replace(base, self_context_steps=2)
+    curves = [json.loads((video_train.train(c, tmp_path / c.key(), progress=False)
+                          / "model" / "meta.json").read_text())["loss_curve"]
+              for c in (base, own)]
+    n = base.train_steps - 2
+    assert curves[0][:n] == curves[1][:n] and curves[0][n:] != curves[1][n:]
+    assert own.key() != base.key()
+    with pytest.raises(InputError, match="self_context_steps .* at most train_steps"):
+        dataclasses.replace(base, self_context_steps=base.train_steps + 1)
+    with pytest.raises(InputError, match="needs forcing 'teacher'"):
+        dataclasses.replace(video_config("fifo", "smoke"), self_context_steps=1)
+    with pytest.raises(InputError, match="self_context_steps"):
+        dataclasses.replace(base, self_context_steps=-1)

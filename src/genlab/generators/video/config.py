@@ -74,6 +74,15 @@ class VideoConfig:
             than outright: a skip from input to output that makes "the bodies stay as
             they are" the answer of a zero output, so the net spends itself on the
             motion. False (the default) predicts the frames outright.
+        self_context_steps: with ``"teacher"``, the last this many optimiser steps give
+            half of each batch a context the net made itself: from a clip of ``W +
+            (W - k)`` frames it samples the chunk after the first ``k`` (the rollout's
+            own sampler, :data:`~.train.SELF_CONTEXT_SAMPLER_STEPS` Euler steps, through
+            uint8), and learns the true chunk after that from the last ``k`` frames
+            made. Scheduled sampling (Bengio et al., 2015, "Scheduled Sampling for
+            Sequence Prediction with Recurrent Neural Networks") with one chunk of the
+            model's own error, the train-test gap Self Forcing (Huang et al., 2025)
+            closes with whole rollouts. 0 (the default) always trains on true context.
     """
 
     size: int = 32
@@ -97,6 +106,7 @@ class VideoConfig:
     seed: int = 0
     fg_weight: float = 0.0
     anchor: bool = False
+    self_context_steps: int = 0
 
     def __post_init__(self) -> None:
         for name in ("size", "fps", "context", "window", "layers_per_block", "norm_num_groups",
@@ -117,6 +127,15 @@ class VideoConfig:
                              f"width of {self.block_out_channels}")
         if not 0.0 <= self.sorted_share <= 1.0 or not 0.0 <= self.ema_decay < 1.0:
             raise InputError("sorted_share must be in [0, 1] and ema_decay in [0, 1)")
+        check_int("self_context_steps", self.self_context_steps, 0)
+        if self.self_context_steps > self.train_steps:
+            raise InputError(f"self_context_steps ({self.self_context_steps}) must be at "
+                             f"most train_steps ({self.train_steps})")
+        if self.self_context_steps and (self.forcing != "teacher"
+                                        or self.scene_frames < self.window + self.chunk):
+            raise InputError("self_context_steps needs forcing 'teacher' and scene_frames "
+                             f">= window + chunk ({self.window + self.chunk}); got "
+                             f"{self.forcing!r} and {self.scene_frames}")
         if not isinstance(self.anchor, bool):
             raise InputError(f"anchor must be True or False, got {self.anchor!r}")
         if isinstance(self.fg_weight, bool) or not isinstance(self.fg_weight, (int, float)) \
@@ -143,8 +162,8 @@ class VideoConfig:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["block_out_channels"] = list(self.block_out_channels)
-        # added in session 28: a config without them keeps the key it had before
-        for name in ("fg_weight", "anchor"):
+        # added in sessions 28 and 30: a config without them keeps the key it had before
+        for name in ("fg_weight", "anchor", "self_context_steps"):
             if not d[name]:
                 del d[name]
         return d

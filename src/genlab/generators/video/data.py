@@ -39,9 +39,11 @@ class ClipPool:
     def __len__(self) -> int:
         return len(self.frames)
 
-    def sample(self, rng: np.random.Generator, batch: int) -> torch.Tensor:
-        """``batch`` random windows ``(batch, W, 3, S, S)`` in [-1, 1]."""
-        w = self.config.window
+    def sample(self, rng: np.random.Generator, batch: int,
+               length: int | None = None) -> torch.Tensor:
+        """``batch`` random windows ``(batch, length, 3, S, S)`` in [-1, 1] (``length``
+        defaults to the window ``W``)."""
+        w = self.config.window if length is None else length
         scene = rng.integers(0, len(self.frames), batch)
         start = rng.integers(0, self.frames.shape[1] - w + 1, batch)
         idx = start[:, None] + np.arange(w)[None]

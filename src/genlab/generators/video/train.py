@@ -16,6 +16,10 @@ which noise level each frame of a training window gets:
   (FIFO-Diffusion). A share of windows (``sorted_share``) has its levels sorted to rise
   along time, making the causal patterns the samplers use common.
 
+A teacher-forced model may spend its last ``self_context_steps`` steps on contexts it
+made itself (:func:`self_made_windows`, scheduled sampling over one chunk). Training
+runs on the CPU by default; ``train(..., device="cuda")`` moves only the network (the
+data and noise are drawn as on the CPU; ``bench/train_video_device.py``).
 :func:`ensure_trained` trains a config once per cache (file-locked) and returns its
 run folder.
 """
@@ -34,7 +38,7 @@ from genlab.generators.flow.checkpoint import cache_lock
 from genlab.generators.video import checkpoint
 from genlab.generators.video.config import FG_LEVEL, VideoConfig
 from genlab.generators.video.data import ClipPool
-from genlab.generators.video.model import WindowNet, noise
+from genlab.generators.video.model import WindowNet, euler_step, noise, to_tensor, to_uint8
 from genlab.progress import bars
 
 
@@ -61,7 +65,7 @@ def loss_fn(net: WindowNet, clips: torch.Tensor, levels: torch.Tensor,
             gen: torch.Generator, fg_weight: float = 0.0) -> torch.Tensor:
     """Mean squared error of the clean estimate over every noised frame, a body's pixels
     weighted ``1 + fg_weight`` (:func:`foreground`)."""
-    eps = torch.randn(clips.shape, generator=gen)
+    eps = torch.randn(clips.shape, generator=gen).to(clips.device)
     x0_hat = net(noise(clips, levels, eps), levels)
     sq = (x0_hat - clips).pow(2)
     if fg_weight:
@@ -71,6 +75,33 @@ def loss_fn(net: WindowNet, clips: torch.Tensor, levels: torch.Tensor,
     return (err * mask).sum() / mask.sum()
 
 
+# The Euler steps of the self-made contexts (``VideoConfig.self_context_steps``): those
+# of the ``video-ar`` rollout's default sampler (``VideoARGenerator(steps=8)``).
+SELF_CONTEXT_SAMPLER_STEPS = 8
+
+
+@torch.no_grad()
+def self_made_windows(net: WindowNet, clips: torch.Tensor, gen: torch.Generator,
+                      steps: int = SELF_CONTEXT_SAMPLER_STEPS) -> torch.Tensor:
+    """Training windows ``(B, W, 3, S, S)`` whose context the net made: ``clips`` ``(B, W +
+    q, 3, S, S)`` (``q = W - k``); the net samples the ``q`` frames after the first ``k``
+    as a teacher-forced rollout does (clean context, ``steps`` Euler steps from noise,
+    clamped and rounded through uint8), and the window is the last ``k`` frames of
+    context + made frames, then the clips' true last ``q`` frames."""
+    k, q = net.config.context, net.config.chunk
+    ctx = clips[:, :k]
+    b = len(clips)
+    x = torch.randn((b, q, *clips.shape[2:]), generator=gen).to(clips.device)
+    ts = torch.linspace(1, 0, steps + 1)
+    x0 = x
+    for t, t_next in zip(ts[:-1], ts[1:], strict=True):
+        levels = torch.cat([torch.zeros(b, k), t.expand(b, q)], 1).to(clips.device)
+        x0 = net(torch.cat([ctx, x], 1), levels)[:, -q:].clamp(-1, 1)
+        x = euler_step(x, x0, t, t_next)
+    made = to_tensor(to_uint8(x0))
+    return torch.cat([torch.cat([ctx, made], 1)[:, -k:], clips[:, -q:]], 1)
+
+
 def _schedule(config: VideoConfig, step: int) -> float:
     if step < config.warmup_steps:
         return (step + 1) / config.warmup_steps
@@ -78,26 +109,40 @@ def _schedule(config: VideoConfig, step: int) -> float:
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
 
 
-def train(config: VideoConfig, folder: Path, progress: bool = True) -> Path:
-    """Train ``config`` from scratch and save it into ``folder``; return ``folder``."""
+def train(config: VideoConfig, folder: Path, progress: bool = True,
+          device: str = "cpu") -> Path:
+    """Train ``config`` from scratch and save it into ``folder``; return ``folder``.
+
+    ``device`` (a torch device, e.g. ``"cuda"``) runs the network there; the clips, the
+    noise and the levels are still drawn on the CPU from the same seeded generators, so
+    a model trained on an accelerator saw the same data and noise as one trained here
+    (its weights differ by the devices' rounding; ``meta.json`` names the device)."""
     torch.manual_seed(config.seed)
     t0 = time.perf_counter()
     with bars(progress) as task:
         pool = ClipPool(config, task(f"rendering video clips ({config.forcing})",
                                      3 * config.scenes_per_scenario))
-        net = WindowNet(config).train()
+        net = WindowNet(config).train().to(device)
         opt = torch.optim.AdamW(net.parameters(), lr=config.lr,
                                 weight_decay=config.weight_decay)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _schedule(config, s))
-        ema = EMAModel(net.parameters(), decay=config.ema_decay, use_ema_warmup=True)
+        # on an accelerator one fused update per step instead of one per tensor
+        ema = EMAModel(net.parameters(), decay=config.ema_decay, use_ema_warmup=True,
+                       foreach=torch.device(device).type != "cpu")
         gen = torch.Generator().manual_seed(config.seed)
         rng = np.random.default_rng(config.seed)
         losses: list[float] = []
         advance = task(f"training video model ({config.forcing} forcing)", config.train_steps)
-        for _ in range(config.train_steps):
-            clips = pool.sample(rng, config.batch_size)
-            loss = loss_fn(net, clips, sample_levels(config, config.batch_size, gen), gen,
-                           config.fg_weight)
+        own_from = config.train_steps - config.self_context_steps
+        for step in range(config.train_steps):
+            clips = pool.sample(rng, config.batch_size).to(device)
+            if step >= own_from:  # half the batch on a context the net made
+                half = config.batch_size // 2
+                longer = pool.sample(rng, half, config.window + config.chunk).to(device)
+                clips = torch.cat([clips[:config.batch_size - half],
+                                   self_made_windows(net, longer, gen)])
+            levels = sample_levels(config, config.batch_size, gen).to(device)
+            loss = loss_fn(net, clips, levels, gen, config.fg_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if config.grad_clip > 0:
@@ -108,12 +153,14 @@ def train(config: VideoConfig, folder: Path, progress: bool = True) -> Path:
             losses.append(float(loss.detach()))
             advance()
     ema.copy_to(net.parameters())
+    net = net.cpu()
     every = max(1, config.train_steps // 50)
     curve = [float(np.mean(losses[i:i + every])) for i in range(0, len(losses), every)]
     tail = losses[-max(1, len(losses) // 20):]
     meta = {"train_steps": config.train_steps, "train_seconds": time.perf_counter() - t0,
             "final_loss": float(np.mean(tail)), "loss_curve": curve,
-            "train_frames_pool": int(pool.frames.shape[0] * pool.frames.shape[1])}
+            "train_frames_pool": int(pool.frames.shape[0] * pool.frames.shape[1]),
+            "device": str(device)}
     checkpoint.save(folder, net.eval(), meta)
     return folder
 
