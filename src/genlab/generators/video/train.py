@@ -134,10 +134,10 @@ def train(config: VideoConfig, folder: Path, progress: bool = True,
         losses: list[float] = []
         advance = task(f"training video model ({config.forcing} forcing)", config.train_steps)
         own_from = config.train_steps - config.self_context_steps
+        half = config.batch_size // 2  # of a batch, the windows on a context the net made
         for step in range(config.train_steps):
             clips = pool.sample(rng, config.batch_size).to(device)
-            if step >= own_from:  # half the batch on a context the net made
-                half = config.batch_size // 2
+            if step >= own_from and half:
                 longer = pool.sample(rng, half, config.window + config.chunk).to(device)
                 clips = torch.cat([clips[:config.batch_size - half],
                                    self_made_windows(net, longer, gen)])
