@@ -178,7 +178,7 @@ def test_a_named_device_trains_the_same_model_and_is_recorded(tmp_path: Path) ->
     config = video_config("video-ar", "smoke")
     plain = video_train.train(config, tmp_path / "plain", progress=False)
     named = video_train.train(config, tmp_path / "named", progress=False,
-                              device=torch.device("cpu").type)
+                              device="cpu")
     metas = [json.loads((f / "model" / "meta.json").read_text()) for f in (plain, named)]
     assert [m["device"] for m in metas] == ["cpu", "cpu"]
     assert metas[0]["loss_curve"] == metas[1]["loss_curve"]

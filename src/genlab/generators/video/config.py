@@ -77,7 +77,7 @@ class VideoConfig:
         self_context_steps: with ``"teacher"``, the last this many optimiser steps give
             half of each batch a context the net made itself: from a clip of ``W +
             (W - k)`` frames it samples the chunk after the first ``k`` (the rollout's
-            own sampler, :data:`~.train.SELF_CONTEXT_SAMPLER_STEPS` Euler steps, through
+            own sampler, :data:`~.rollout.CHUNK_STEPS` Euler steps, through
             uint8), and learns the true chunk after that from the last ``k`` frames
             made. Scheduled sampling (Bengio et al., 2015, "Scheduled Sampling for
             Sequence Prediction with Recurrent Neural Networks") with one chunk of the

@@ -17,7 +17,7 @@ import numpy as np
 from genlab.contracts import VideoRequest
 from genlab.errors import InputError, check_int
 from genlab.generators.video import checkpoint
-from genlab.generators.video.rollout import ChunkRollout, FifoRollout, _Rollout
+from genlab.generators.video.rollout import CHUNK_STEPS, ChunkRollout, FifoRollout, _Rollout
 
 VERSION = "1"
 
@@ -80,7 +80,7 @@ class VideoARGenerator(_Learned):
     name = "video-ar"
     forcing = "teacher"
 
-    def __init__(self, folder: Path, *, steps: int = 8) -> None:
+    def __init__(self, folder: Path, *, steps: int = CHUNK_STEPS) -> None:
         super().__init__(folder)
         self.steps = check_int("steps", steps)
 
@@ -105,7 +105,8 @@ class DiffusionForcingGenerator(_Learned):
     name = "diffusion-forcing"
     forcing = "diffusion"
 
-    def __init__(self, folder: Path, *, steps: int = 8, context_noise: float = 0.1) -> None:
+    def __init__(self, folder: Path, *, steps: int = CHUNK_STEPS,
+                 context_noise: float = 0.1) -> None:
         super().__init__(folder)
         self.steps = check_int("steps", steps)
         self.context_noise = _check_noise(context_noise)

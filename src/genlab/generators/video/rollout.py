@@ -20,6 +20,27 @@ import torch
 from genlab.errors import CheckpointError, check_int
 from genlab.generators.video.model import WindowNet, euler_step, to_tensor, to_uint8
 
+# Euler steps per chunk of the chunked samplers (``video-ar``, ``diffusion-forcing``) by
+# default, and of the contexts a teacher-forced model makes itself in training
+# (``VideoConfig.self_context_steps``).
+CHUNK_STEPS = 8
+
+
+def denoise_chunk(net: WindowNet, ctx: torch.Tensor, ctx_levels: torch.Tensor,
+                  gen: torch.Generator, steps: int) -> torch.Tensor:
+    """The clean estimates ``(B, W - k, 3, S, S)`` of the ``W - k`` frames after context
+    ``ctx`` ``(B, k, 3, S, S)`` at levels ``ctx_levels`` ``(B, k)``: from pure noise (drawn
+    on the CPU from ``gen``) in ``steps`` Euler steps, each estimate clamped to [-1, 1]."""
+    b, q = len(ctx), net.config.chunk
+    x = torch.randn((b, q, *ctx.shape[2:]), generator=gen).to(ctx.device)
+    ts = torch.linspace(1, 0, steps + 1)
+    x0 = x
+    for t, t_next in zip(ts[:-1], ts[1:], strict=True):
+        levels = torch.cat([ctx_levels, t.expand(b, q)], 1).to(ctx.device)
+        x0 = net(torch.cat([ctx, x], 1), levels)[:, -q:].clamp(-1, 1)
+        x = euler_step(x, x0, t, t_next)
+    return x0
+
 
 def _state_array(resume: Mapping[str, np.ndarray], key: str, shape: tuple[int, ...] | None,
                  dtype: type) -> np.ndarray:
@@ -92,16 +113,8 @@ class _Rollout:
     def _denoise_chunk(self, steps: int) -> torch.Tensor:
         """The next ``W - k`` frames' clean estimates ``(W - k, 3, S, S)``, from pure noise
         in ``steps`` Euler steps on the context (one noise draw for the context)."""
-        q, s = self.cfg.chunk, self.cfg.size
         ctx, ctx_levels = self._noisy_context()
-        x = torch.randn((q, 3, s, s), generator=self.gen)
-        ts = torch.linspace(1, 0, steps + 1)
-        x0 = x
-        for t, t_next in zip(ts[:-1], ts[1:], strict=True):
-            levels = torch.cat([ctx_levels, t.expand(q)])[None]
-            x0 = self.net(torch.cat([ctx, x])[None], levels)[0, -q:].clamp(-1, 1)
-            x = euler_step(x, x0, t, t_next)
-        return x0
+        return denoise_chunk(self.net, ctx[None], ctx_levels[None], self.gen, steps)[0]
 
 
 class ChunkRollout(_Rollout):

@@ -38,7 +38,8 @@ from genlab.generators.flow.checkpoint import cache_lock
 from genlab.generators.video import checkpoint
 from genlab.generators.video.config import FG_LEVEL, VideoConfig
 from genlab.generators.video.data import ClipPool
-from genlab.generators.video.model import WindowNet, euler_step, noise, to_tensor, to_uint8
+from genlab.generators.video.model import WindowNet, noise, to_tensor, to_uint8
+from genlab.generators.video.rollout import CHUNK_STEPS, denoise_chunk
 from genlab.progress import bars
 
 
@@ -75,30 +76,17 @@ def loss_fn(net: WindowNet, clips: torch.Tensor, levels: torch.Tensor,
     return (err * mask).sum() / mask.sum()
 
 
-# The Euler steps of the self-made contexts (``VideoConfig.self_context_steps``): those
-# of the ``video-ar`` rollout's default sampler (``VideoARGenerator(steps=8)``).
-SELF_CONTEXT_SAMPLER_STEPS = 8
-
-
 @torch.no_grad()
 def self_made_windows(net: WindowNet, clips: torch.Tensor, gen: torch.Generator,
-                      steps: int = SELF_CONTEXT_SAMPLER_STEPS) -> torch.Tensor:
+                      steps: int = CHUNK_STEPS) -> torch.Tensor:
     """Training windows ``(B, W, 3, S, S)`` whose context the net made: ``clips`` ``(B, W +
     q, 3, S, S)`` (``q = W - k``); the net samples the ``q`` frames after the first ``k``
-    as a teacher-forced rollout does (clean context, ``steps`` Euler steps from noise,
-    clamped and rounded through uint8), and the window is the last ``k`` frames of
-    context + made frames, then the clips' true last ``q`` frames."""
+    as a teacher-forced rollout does (:func:`~.rollout.denoise_chunk` on the clean
+    context, rounded through uint8), and the window is the last ``k`` frames of context +
+    made frames, then the clips' true last ``q`` frames."""
     k, q = net.config.context, net.config.chunk
     ctx = clips[:, :k]
-    b = len(clips)
-    x = torch.randn((b, q, *clips.shape[2:]), generator=gen).to(clips.device)
-    ts = torch.linspace(1, 0, steps + 1)
-    x0 = x
-    for t, t_next in zip(ts[:-1], ts[1:], strict=True):
-        levels = torch.cat([torch.zeros(b, k), t.expand(b, q)], 1).to(clips.device)
-        x0 = net(torch.cat([ctx, x], 1), levels)[:, -q:].clamp(-1, 1)
-        x = euler_step(x, x0, t, t_next)
-    made = to_tensor(to_uint8(x0))
+    made = to_tensor(to_uint8(denoise_chunk(net, ctx, torch.zeros(len(clips), k), gen, steps)))
     return torch.cat([torch.cat([ctx, made], 1)[:, -k:], clips[:, -q:]], 1)
 
 
