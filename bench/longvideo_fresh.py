@@ -14,7 +14,9 @@ closer than the number of durations share scenes. Seeds used so far (docs/result
 in session 26's stage bench), 20 (held out in session 26, run once after perception
 7 was fixed, then its misses read), 23 (held out in session 27, run once on
 perception 7 before anything of it was read) and 26 (held out in session 28, run once on
-perception 7). The next held-out set: 29 or above.
+perception 7) and 29 (held out in session 30). The next held-out set: 32 or above.
+The track's own seed runs the track's own set with the chosen generators only (``genlab
+run`` runs every control beside them).
 
     python bench/longvideo_fresh.py --seed 1 --db /tmp/lvfresh/genlab.db \\
         [-g video-physics video-twin]
@@ -42,10 +44,10 @@ def main() -> None:
     if args.db.resolve() == paths.default_db().resolve():
         raise SystemExit(f"--db {args.db}: a fresh scene set never goes into the main store")
     config = dataclasses.replace(LongVideoConfig.default(), seed=args.seed)
-    if abs(args.seed - LongVideoConfig.seed) < len(config.durations):
-        raise SystemExit(f"--seed {args.seed} shares scenes with the track's own set (seed "
-                         f"{LongVideoConfig.seed}: durations draw with seed + 0, 1, ...); "
-                         "choose another")
+    if 0 < abs(args.seed - LongVideoConfig.seed) < len(config.durations):
+        raise SystemExit(f"--seed {args.seed} shares some scenes with the track's own set "
+                         f"(seed {LongVideoConfig.seed}: durations draw with seed + 0, 1, "
+                         "...); choose another, or the track's own seed for its whole set")
     args.db.parent.mkdir(parents=True, exist_ok=True)
     with Store(args.db) as store:
         for name in args.generators:

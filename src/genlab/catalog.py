@@ -284,13 +284,14 @@ def _video_twin(**_: Any) -> VideoGenerator:
     return TwinVideo()
 
 
-def _video_member(**_: Any) -> VideoGenerator:
-    """The simulator from a start drawn from the set whose context renders exactly as the
-    truth's (generators/video/member.py): what a reader who knows that set, but not the
-    truth, would read."""
+def _video_member(*, profile: str = "default", **_: Any) -> VideoGenerator:
+    """The simulator from a start drawn from the set of starts whose context renders
+    exactly as perception's reading (generators/video/member.py): what a reader who
+    knows that set, but not the truth, would read. Perception as ``video-physics``'
+    of the same profile."""
     from genlab.generators.video.member import MemberVideo
 
-    return MemberVideo()
+    return MemberVideo(refine=profile != "smoke")
 
 
 def _learned_video(kind: str) -> Any:

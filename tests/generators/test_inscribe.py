@@ -104,3 +104,5 @@ def test_members_render_the_context_and_spread_about_the_truth() -> None:
     assert again == drawn
     with pytest.raises(InputError, match="n=0"):
         members(item.scene, motions, context, 30, 0)
+    alone, which = members(item.scene, motions, context[:1], 30, 2)  # no velocity pinned
+    assert alone == [item.scene] * 2 and not which

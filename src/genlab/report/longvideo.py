@@ -57,9 +57,10 @@ CONTROLS_NOTE = (
     "is the simulator from a start whose context frames are pixel for pixel the truth's, "
     "so where it leaves the truth's path no generator shown the context can be sure of "
     "the path (the protocol's limit); video-member is the simulator from a start drawn "
-    "at random from that set (what a reader who knows the set but not the truth would "
-    "read: pooled, the share such a reader can expect); frozen-frame and random-motion "
-    "are the negatives.")
+    "at random from that set about perception's reading (what a reader who knows the set "
+    "but not the truth would read: pooled, the share such a reader can expect; a body "
+    "never seen alone keeps the reading); frozen-frame and random-motion are the "
+    "negatives.")
 
 
 def longvideo_section(store: Store, runs: Sequence[RunInfo]) -> str:

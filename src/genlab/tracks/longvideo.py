@@ -32,9 +32,10 @@ The controls beside every generator (``catalog.VIDEO_CONTROLS``): the simulator 
 (``video-oracle``); the simulator from a start whose context renders pixel for pixel
 as the truth's (``video-twin``: where it leaves the truth's path, no generator shown
 the context can be sure of the path, so its horizon is the protocol's predictability
-limit per scene); the simulator from a start drawn from that set (``video-member``:
-what a reader who knows the set but not the truth would read; pooled over rollouts,
-the share such a reader can expect); the last context frame, frozen; random motion.
+limit per scene); the simulator from a start drawn from that set about perception's
+reading (``video-member``: what a reader who knows the set but not the truth would
+read; pooled over rollouts, the share such a reader can expect; a body the set cannot be
+drawn for keeps the reading); the last context frame, frozen; random motion.
 """
 
 from __future__ import annotations

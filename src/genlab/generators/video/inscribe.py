@@ -207,13 +207,15 @@ def members(scene: MotionScene, motions: list[str], context: np.ndarray, fps: in
     k, size = len(context), context.shape[1]
     if n < 1 or thin < 1:
         raise InputError(f"members needs n >= 1 and thin >= 1, got n={n}, thin={thin}")
+    if k < 2:  # one frame pins no velocity: nothing to draw
+        return [scene] * n, frozenset()
     rng = np.random.default_rng(seed)
     theta, build = unknowns(scene, motions, (k - 1) / fps)
     cuts = np.cumsum([0, *(len(free_fields(m)) for m in motions)])
     reach = REACH_PX / size
     draws = np.repeat(theta[None], n, axis=0)
     drawn: set[int] = set()
-    for group in _groups(scene, motions) if k >= 2 else []:
+    for group in _groups(scene, motions):
         found = _group_set(group, scene, context, fps, theta, build, cuts, reach)
         if found is None:
             continue

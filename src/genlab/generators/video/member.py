@@ -1,17 +1,24 @@
 """Control ``video-member``: the simulator from a start drawn at random from the set of
-starts whose context renders exactly as the truth's (issue 6, session 27).
+starts whose context renders exactly as the reader's reading (issue 6, sessions 27, 31).
 
 ``video-twin`` walks the truth's start to the edge of that set, one free field at a
 time: where it leaves the truth's path no generator can be sure of it, but where it
 stays it proves nothing, because it moved no farther than one edge allows. A member is
 one start drawn about uniformly from the whole set
 (:func:`genlab.generators.video.inscribe.members`: the bodies alone in two or more
-context frames, a tied pair together; the other bodies keep the truth's start), the
-start a reader who knows the set exactly but not which of its points is the truth
-would read. Its on-track share, pooled over rollouts, is the expected share of such a
-reader: the yardstick of what the context can say, with no luck of one draw in it once
-many rollouts are pooled (``bench/bench_members.py`` draws many per rollout;
-docs/results.md, session 27).
+context frames, a tied pair together), the start a reader who knows the set exactly
+but not which of its points is the truth would read. Its on-track share, pooled over
+rollouts, is the expected share of such a reader: the yardstick of what the context can
+say (``bench/bench_members.py`` draws many per rollout; docs/results.md, session 27).
+
+Version 2 (session 31) reads like a generator: the set is drawn about perception's
+reading (``video-physics``' of the same profile,
+:func:`genlab.generators.video.perceive.perceive`),
+and the bodies the set cannot be drawn for (never alone in two context frames) keep
+that reading, as ``bench_members.py``'s members do; where perception does not find every
+body the prompt names, the member is perception's rollout itself. Version 1 drew about
+the truth's start, so those bodies kept the truth's: on a rollout none of whose bodies
+is ever seen alone it was the oracle (docs/results.md, session 30, seed 29).
 """
 
 from __future__ import annotations
@@ -22,27 +29,38 @@ from typing import Any
 import numpy as np
 
 from genlab.contracts import VideoRequest
-from genlab.generators.video.controls import SimulatorRollout, continue_scene, privileged_scene
+from genlab.generators.video.controls import FrozenRollout, SimulatorRollout, continue_scene
 from genlab.generators.video.inscribe import MEMBER_THIN, members
-from genlab.generators.video.twin import motions_of
+from genlab.generators.video.perceive import VERSION as perceive_version
+from genlab.generators.video.perceive import perceive
 
-VERSION = "1"
+VERSION = "2"
 
 
 class MemberVideo:
     """See the module docstring. Deterministic in the request's seed."""
 
     name = "video-member"
-    privileged = True
+    privileged = False
     version = VERSION
 
-    def start(self, request: VideoRequest,
-              resume: Mapping[str, np.ndarray] | None = None) -> SimulatorRollout:
-        truth = privileged_scene(request, self.name)
-        drawn, _ = members(truth, motions_of(truth, request.prompt), request.context,
-                           request.fps, 1, seed=int(request.seed))
-        return continue_scene(drawn[0], request, resume)
+    def __init__(self, *, refine: bool = True) -> None:
+        self.refine = refine
+
+    def start(self, request: VideoRequest, resume: Mapping[str, np.ndarray] | None = None
+              ) -> SimulatorRollout | FrozenRollout:
+        seen = perceive(request, refine=self.refine)
+        if seen.scene is None:
+            return FrozenRollout(request.context[-1].copy())
+        scene = seen.scene
+        if seen.found == seen.expected:
+            drawn, _ = members(scene, list(seen.motions), request.context, request.fps, 1,
+                               seed=int(request.seed))
+            scene = drawn[0]
+        return continue_scene(scene, request, resume)
 
     def describe(self) -> dict[str, Any]:
-        return {"member": {"thin": MEMBER_THIN, "version": VERSION},
+        return {"member": {"thin": MEMBER_THIN, "about": "perception's reading",
+                           "version": VERSION},
+                "perception": {"refine": self.refine, "version": perceive_version},
                 "dynamics": "the motion world's simulator", "renderer": "shapes"}
