@@ -12,6 +12,7 @@ from genlab.stats import (
     cluster_bootstrap,
     iid_bootstrap,
     mean_of_means_bootstrap,
+    paired_difference_bootstrap,
     ratio_of_means_bootstrap,
     ratio_of_medians_bootstrap,
     wilson,
@@ -152,6 +153,30 @@ def test_ratio_of_means_is_paired() -> None:
         ratio_of_means_bootstrap([(v, c)], [(v * 0, c)])
     with pytest.raises(InputError, match="same non-zero number"):
         ratio_of_means_bootstrap([(v, c)], [])
+
+
+def test_paired_difference_cancels_what_the_units_share() -> None:
+    """Units that differ wildly but move together give a tight interval about the shift;
+    the same numbers unpaired (shuffled) give a wide one; itself, exactly 0."""
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(10, 100, 60).astype(float)
+    base = rng.random(60) * sizes
+    shifted = base + 0.1 * sizes
+    d = paired_difference_bootstrap((shifted, sizes), (base, sizes))
+    assert d.value == pytest.approx(0.1) and d.ci_high - d.ci_low < 1e-9
+    assert d.n_clusters == 60 and d.n == 2 * sizes.sum()
+    noisy = shifted + rng.normal(0, 0.5, 60)
+    paired = paired_difference_bootstrap((noisy, sizes), (base, sizes))
+    order = rng.permutation(60)
+    unpaired = paired_difference_bootstrap((noisy, sizes), (base[order], sizes[order]))
+    assert paired.ci_low <= paired.value <= paired.ci_high
+    assert paired.ci_high - paired.ci_low < 0.5 * (unpaired.ci_high - unpaired.ci_low)
+    zero = paired_difference_bootstrap((base, sizes), (base, sizes))
+    assert (zero.value, zero.ci_low, zero.ci_high) == (0.0, 0.0, 0.0)
+    with pytest.raises(InputError, match="one entry per unit"):
+        paired_difference_bootstrap((base, sizes), (base[:3], sizes[:3]))
+    with pytest.raises(InputError, match="positive total"):
+        paired_difference_bootstrap((base, sizes), (base, 0 * sizes))
 
 
 def test_ratio_of_medians_is_a_speedup() -> None:

@@ -286,6 +286,35 @@ def ratio_of_means_bootstrap(
     return Estimate(point, min(lo, point), max(hi, point), n, k)
 
 
+Sums = tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]  # (sums, sizes)
+
+
+def paired_difference_bootstrap(a: Sums, b: Sums, *, resamples: int = DEFAULT_RESAMPLES,
+                                seed: int = 0) -> Estimate:
+    """The difference of two pooled means measured on the same units, with a paired
+    interval: ``a`` and ``b`` are each ``(sums, sizes)`` per unit (unit ``i`` of both is
+    the same rollout, prompt, ...); the value is ``sum(a) / size(a) - sum(b) / size(b)``
+    and each resample draws the same units for both sides, so what the units share (a
+    hard scene) cancels. Percentile interval (Efron & Tibshirani, 1993, ch. 13)."""
+    resamples = _check_resamples(resamples)
+    (sa, za), (sb, zb) = ((np.asarray(x, np.float64), np.asarray(z, np.float64))
+                          for x, z in (a, b))
+    if not (sa.ndim == 1 and sa.shape == za.shape == sb.shape == zb.shape and sa.size):
+        raise InputError(f"a's sums {sa.shape} and sizes {za.shape}, b's {sb.shape} and "
+                         f"{zb.shape}: need 1-d, equal, non-empty (one entry per unit)")
+    if za.sum() <= 0 or zb.sum() <= 0 or (za < 0).any() or (zb < 0).any():
+        raise InputError("sizes must be >= 0 with a positive total on each side")
+    point = float(sa.sum() / za.sum() - sb.sum() / zb.sum())
+    idx = np.random.default_rng(seed).integers(0, sa.size, size=(resamples, sa.size))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        boot = sa[idx].sum(1) / za[idx].sum(1) - sb[idx].sum(1) / zb[idx].sum(1)
+    boot = boot[np.isfinite(boot)]
+    alpha = (1.0 - LEVEL) / 2
+    lo, hi = (float(q) for q in np.quantile(boot, [alpha, 1.0 - alpha])) if boot.size \
+        else (point, point)
+    return Estimate(point, min(lo, point), max(hi, point), int(za.sum() + zb.sum()), int(sa.size))
+
+
 def _aligned_sums(values: Sequence[float] | np.ndarray, clusters: Sequence[object] | np.ndarray
                   ) -> tuple[dict[str, float], dict[str, float]]:
     """Per-cluster sums and sizes keyed by the cluster's label (as text), sorted."""
