@@ -100,10 +100,17 @@ def wilson(p: float, k: float) -> tuple[float, float]:
     return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
+def _percentile_interval(boot: np.ndarray) -> tuple[float, float]:
+    """The :data:`LEVEL` percentile interval of resampled statistics (Efron &
+    Tibshirani, 1993, ch. 13)."""
+    alpha = (1.0 - LEVEL) / 2
+    lo, hi = np.quantile(boot, [alpha, 1.0 - alpha])
+    return float(lo), float(hi)
+
+
 def _interval(point: float, boot: np.ndarray, n_clusters: int, n: int,
               proportion: bool) -> tuple[float, float]:
-    alpha = (1.0 - LEVEL) / 2
-    lo, hi = (float(q) for q in np.quantile(boot, [alpha, 1.0 - alpha]))
+    lo, hi = _percentile_interval(boot)
     if proportion:  # the guard near 0 and 1 described in the module docstring
         var = float(boot.var())
         n_eff = float(np.clip(point * (1 - point) / var, n_clusters, n)) if var > 0 \
@@ -206,8 +213,7 @@ def iid_bootstrap(values: Sequence[float] | np.ndarray, statistic: str, *,
     fn = stats[statistic]
     point = float(fn(v))
     idx = np.random.default_rng(seed).integers(0, v.size, size=(resamples, v.size))
-    alpha = (1.0 - LEVEL) / 2
-    lo, hi = (float(q) for q in np.quantile(fn(v[idx]), [alpha, 1.0 - alpha]))
+    lo, hi = _percentile_interval(fn(v[idx]))
     return Estimate(point, min(lo, point), max(hi, point), int(v.size), int(v.size))
 
 
@@ -231,8 +237,7 @@ def ratio_of_medians_bootstrap(numerator: Sequence[float] | np.ndarray,
     rng = np.random.default_rng(seed)
     boot = (np.median(a[rng.integers(0, a.size, size=(resamples, a.size))], axis=1)
             / np.median(b[rng.integers(0, b.size, size=(resamples, b.size))], axis=1))
-    alpha = (1.0 - LEVEL) / 2
-    lo, hi = (float(q) for q in np.quantile(boot, [alpha, 1.0 - alpha]))
+    lo, hi = _percentile_interval(boot)
     return Estimate(point, min(lo, point), max(hi, point), int(b.size), int(b.size))
 
 
@@ -279,9 +284,7 @@ def ratio_of_means_bootstrap(
     with np.errstate(divide="ignore", invalid="ignore"):
         boot = boot_num / boot_den
     boot = boot[np.isfinite(boot)]
-    alpha = (1.0 - LEVEL) / 2
-    lo, hi = (float(q) for q in np.quantile(boot, [alpha, 1.0 - alpha])) if boot.size \
-        else (point, point)
+    lo, hi = _percentile_interval(boot) if boot.size else (point, point)
     k = sum(len(set(np.asarray(c).tolist())) for _, c in numerator)
     return Estimate(point, min(lo, point), max(hi, point), n, k)
 
@@ -309,9 +312,7 @@ def paired_difference_bootstrap(a: Sums, b: Sums, *, resamples: int = DEFAULT_RE
     with np.errstate(divide="ignore", invalid="ignore"):
         boot = sa[idx].sum(1) / za[idx].sum(1) - sb[idx].sum(1) / zb[idx].sum(1)
     boot = boot[np.isfinite(boot)]
-    alpha = (1.0 - LEVEL) / 2
-    lo, hi = (float(q) for q in np.quantile(boot, [alpha, 1.0 - alpha])) if boot.size \
-        else (point, point)
+    lo, hi = _percentile_interval(boot) if boot.size else (point, point)
     return Estimate(point, min(lo, point), max(hi, point), int(za.sum() + zb.sum()), int(sa.size))
 
 

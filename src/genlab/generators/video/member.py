@@ -1,5 +1,5 @@
 """Control ``video-member``: the simulator from a start drawn at random from the set of
-starts whose context renders exactly as the reader's reading (issue 6, sessions 27, 31).
+starts whose context renders exactly as perception's reading (issue 6, sessions 27, 31).
 
 ``video-twin`` walks the truth's start to the edge of that set, one free field at a
 time: where it leaves the truth's path no generator can be sure of it, but where it
@@ -12,13 +12,13 @@ rollouts, is the expected share of such a reader: the yardstick of what the cont
 say (``bench/bench_members.py`` draws many per rollout; docs/results.md, session 27).
 
 Version 2 (session 31) reads like a generator: the set is drawn about perception's
-reading (``video-physics``' of the same profile,
-:func:`genlab.generators.video.perceive.perceive`),
-and the bodies the set cannot be drawn for (never alone in two context frames) keep
-that reading, as ``bench_members.py``'s members do; where perception does not find every
-body the prompt names, the member is perception's rollout itself. Version 1 drew about
-the truth's start, so those bodies kept the truth's: on a rollout none of whose bodies
-is ever seen alone it was the oracle (docs/results.md, session 30, seed 29).
+reading (:func:`genlab.generators.video.perceive.perceive`, as ``video-physics`` of the
+same profile reads), and the bodies the set cannot be drawn for (never alone in two
+context frames) keep that reading, as ``bench_members.py``'s members do; where
+perception does not find every body the prompt names, the member is perception's
+rollout itself. Version 1 drew about the truth's start, so those bodies kept the
+truth's: on a rollout none of whose bodies is ever seen alone it was the oracle
+(docs/results.md, sessions 30 and 31, seed 29).
 """
 
 from __future__ import annotations
