@@ -18,7 +18,6 @@ the generator stays on track at least as long as the limit (the horizon,
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -27,25 +26,15 @@ import numpy as np
 from genlab.stats import paired_difference_bootstrap
 from genlab.store import Store
 from genlab.tracks.longvideo import NAME, LongVideoConfig
-from genlab.tracks.longvideo_scores import horizon
+from genlab.tracks.longvideo_scores import horizon, window_sums
 
 PERMANENCE = 0.99
 
-
-def _config(store: Store, run_id: int) -> LongVideoConfig:
-    stored = json.loads(store.run(run_id).config_json)["track"]["config"]
-    return LongVideoConfig(**{k: tuple(v) if isinstance(v, list) else v
-                              for k, v in stored.items()})
+Row = dict[str, Any]
 
 
-def _final(row: dict[str, Any], name: str, window: int) -> tuple[float, float]:
-    """``name``'s sum and judged frames over the rollout's last ``window`` seconds."""
-    series = row["details"]["per_second"][name]
-    return float(np.sum(series["sum"][-window:])), float(np.sum(series["n"][-window:]))
-
-
-def read_set(db: Path, generator: str, limit: str) -> tuple[LongVideoConfig, list[tuple[
-        dict[str, Any], dict[str, Any]]]]:
+def read_set(db: Path, generator: str, limit: str) -> tuple[LongVideoConfig,
+                                                            list[tuple[Row, Row]]]:
     """The set's protocol and its rollouts as (generator's row, limit's row) pairs, in
     key order; a store missing either, or whose two runs differ in protocol or
     rollouts, is an error naming it."""
@@ -57,13 +46,26 @@ def read_set(db: Path, generator: str, limit: str) -> tuple[LongVideoConfig, lis
         if missing:
             raise SystemExit(f"{db}: no complete {NAME} run of {', '.join(missing)} "
                              f"(it has: {', '.join(runs) or 'none'})")
-        config, other = (_config(store, runs[g].id) for g in (generator, limit))
+        config, other = (LongVideoConfig.stored(runs[g].config_json) for g in (generator, limit))
         if config != other:
             raise SystemExit(f"{db}: {generator} and {limit} ran different protocols")
         mine, theirs = (store.samples(runs[g].id) for g in (generator, limit))
     if [r["key"] for r in mine] != [r["key"] for r in theirs]:
         raise SystemExit(f"{db}: {generator} and {limit} hold different rollouts")
     return config, list(zip(mine, theirs, strict=True))
+
+
+def _final(row: Row, name: str, window: int) -> tuple[float, float]:
+    """``name``'s sum and judged frames over the rollout's last ``window`` seconds."""
+    series = row["details"]["per_second"]
+    return window_sums(series, name, -window, len(series["frames"]))
+
+
+def _unit(a: Row, b: Row, window: int) -> list[float]:
+    """One rollout, both sides: on-track sum and frames of each, then each horizon."""
+    return [*_final(a, "on_track", window), *_final(b, "on_track", window),
+            *(horizon(r["details"]["per_second"], float(r["details"]["seconds"]))
+              for r in (a, b))]
 
 
 def main() -> None:
@@ -77,31 +79,28 @@ def main() -> None:
     if args.margin < 0:
         ap.error(f"--margin must be >= 0, got {args.margin}")
     sets = [read_set(db, args.generator, args.limit) for db in args.db]
-    labels = sets[0][0].labels
+    config0 = sets[0][0]
+    labels = config0.labels
     if any(c.labels != labels for c, _ in sets):
         raise SystemExit(f"the stores' durations differ: {[c.labels for c, _ in sets]}")
-    config0 = sets[0][0]
     print(f"{args.generator} against {args.limit}: on track in each duration's last "
           f"{config0.window} s, minus the limit's; the target: within {args.margin:g} at "
           f"every duration, permanence >= {PERMANENCE} at {labels[-1]}\n")
     print("| scene seed | rollouts | " + " | ".join(labels) + f" | permanence {labels[-1]} | "
           "target |")
     print("|---|---:|" + "---:|" * (len(labels) + 2))
-    pooled: dict[str, list[tuple[tuple[float, float], tuple[float, float], float, float]]] = {
-        label: [] for label in labels}
+    # per duration, one row per rollout of every set: the columns of _unit
+    pooled: dict[str, list[list[float]]] = {label: [] for label in labels}
     met = 0
     for config, pairs in sets:
         gaps = []
         for label in labels:
-            units = [(_final(a, "on_track", config.window), _final(b, "on_track", config.window),
-                      horizon(a["details"]["per_second"], float(a["details"]["seconds"])),
-                      horizon(b["details"]["per_second"], float(b["details"]["seconds"])))
-                     for a, b in pairs if a["category"] == label]
+            units = [_unit(a, b, config.window) for a, b in pairs if a["category"] == label]
             pooled[label] += units
-            (sa, za), (sb, zb) = (np.array([u[i] for u in units]).sum(0) for i in (0, 1))
+            sa, za, sb, zb, _, _ = np.sum(units, axis=0)
             gaps.append(sa / za - sb / zb)
-        last = [(a, b) for a, b in pairs if a["category"] == labels[-1]]
-        ps, pn = np.array([_final(a, "permanence_ok", config.window) for a, _ in last]).sum(0)
+        ps, pn = np.sum([_final(a, "permanence_ok", config.window) for a, _ in pairs
+                         if a["category"] == labels[-1]], axis=0)
         permanence = ps / pn if pn else float("nan")
         held = all(g >= -args.margin for g in gaps) and permanence >= PERMANENCE
         met += held
@@ -114,16 +113,13 @@ def main() -> None:
     print("| duration | rollouts | gap [95%] | horizon >= the limit's | within the margin |")
     print("|---|---:|---|---:|---|")
     for label in labels:
-        units = pooled[label]
-        est = paired_difference_bootstrap(
-            tuple(np.array([u[0][i] for u in units]) for i in (0, 1)),
-            tuple(np.array([u[1][i] for u in units]) for i in (0, 1)),
-            resamples=config0.resamples, seed=config0.seed)
-        reaches = np.mean([u[2] >= u[3] for u in units])
+        u = np.array(pooled[label])
+        est = paired_difference_bootstrap((u[:, 0], u[:, 1]), (u[:, 2], u[:, 3]),
+                                          resamples=config0.resamples, seed=config0.seed)
         verdict = "yes, interval too" if est.ci_low >= -args.margin else \
             "the point only" if est.value >= -args.margin else "no"
-        print(f"| {label} | {len(units)} | {est.value:+.3f} [{est.ci_low:+.3f}, "
-              f"{est.ci_high:+.3f}] | {reaches:.2f} | {verdict} |")
+        print(f"| {label} | {len(u)} | {est.value:+.3f} [{est.ci_low:+.3f}, "
+              f"{est.ci_high:+.3f}] | {np.mean(u[:, 4] >= u[:, 5]):.2f} | {verdict} |")
 
 
 if __name__ == "__main__":

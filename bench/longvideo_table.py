@@ -29,7 +29,6 @@ whose permanence was judged: how the error grows, rollout by rollout.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +74,7 @@ def main() -> None:
         index = {}
         for r in runs:
             if args.rescore:
-                stored = json.loads(store.run(r.id).config_json)["track"]["config"]
-                config = LongVideoConfig(**{k: tuple(v) if isinstance(v, list) else v
-                                            for k, v in stored.items()})
+                config = LongVideoConfig.stored(store.run(r.id).config_json)
                 records = scores(samples[r.generator], config)
             else:
                 records = store.run_scores(r.id)

@@ -146,6 +146,13 @@ class LongVideoConfig:
         return tuple(duration_label(d) for d in self.durations)
 
     @classmethod
+    def stored(cls, config_json: str) -> LongVideoConfig:
+        """The protocol a run of this track stored (its ``config_json``)."""
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v
+                                  in json.loads(config_json)["track"]["config"].items()}
+        return cls(**fields)
+
+    @classmethod
     def smoke(cls) -> LongVideoConfig:
         """Seconds: two durations, four rollouts, two chunks in the longer one."""
         return cls(durations=(1.0, 2.0), scenes=(3, 1), chunk_seconds=1.0,

@@ -68,10 +68,17 @@ def per_second(result: TrackingResult) -> dict[str, Any]:
     return out
 
 
+def window_sums(series: Mapping[str, Any], name: str, lo: int, hi: int
+                ) -> tuple[float, float]:
+    """One rollout's sum of ``name`` over seconds ``lo:hi`` and the frames it was judged
+    on."""
+    return float(np.sum(series[name]["sum"][lo:hi])), float(np.sum(series[name]["n"][lo:hi]))
+
+
 def window_mean(series: Mapping[str, Any], name: str, lo: int, hi: int) -> float:
     """One rollout's mean of ``name`` over seconds ``lo:hi`` (nan if nothing judged)."""
-    n = float(np.sum(series[name]["n"][lo:hi]))
-    return float(np.sum(series[name]["sum"][lo:hi])) / n if n else float("nan")
+    total, n = window_sums(series, name, lo, hi)
+    return total / n if n else float("nan")
 
 
 def window_estimate(rollouts: Sequence[tuple[str, Mapping[str, Any]]], name: str,
