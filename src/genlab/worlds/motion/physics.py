@@ -18,7 +18,9 @@ any frame and continue from its :class:`State` with the same result as one long 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
@@ -162,7 +164,31 @@ def _collide(pos: np.ndarray, vel: np.ndarray, r: np.ndarray, m: np.ndarray) -> 
 
 
 def advance(scene: MotionScene, state: State, steps: int) -> State:
-    """``state`` after ``steps`` more internal steps."""
+    """``state`` after ``steps`` more internal steps: by the compiled kernel
+    (:mod:`.physics_kernel`, the same bits) where numba imports, else
+    :func:`advance_numpy`."""
+    kernel = _kernel()
+    if kernel is None:
+        return advance_numpy(scene, state, steps)
+    physics, r, m = scene.physics, _radii(scene), _masses(scene)
+    pos, vel = state.pos.copy(), state.vel.copy()
+    kernel.advance(pos, vel, r, m, float(physics.gravity), physics.walls, physics.floor,
+                   physics.collisions, 1.0 / SIM_HZ, int(steps))
+    return State(state.step + steps, pos, vel)
+
+
+@functools.lru_cache(maxsize=1)
+def _kernel() -> ModuleType | None:
+    """The compiled steps, or None without numba (imported on first use)."""
+    try:
+        from genlab.worlds.motion import physics_kernel
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return None
+    return physics_kernel
+
+
+def advance_numpy(scene: MotionScene, state: State, steps: int) -> State:
+    """``state`` after ``steps`` more internal steps (the numpy reference)."""
     physics, r, m = scene.physics, _radii(scene), _masses(scene)
     pos, vel = state.pos.copy(), state.vel.copy()
     dt = 1.0 / SIM_HZ
