@@ -46,6 +46,7 @@ from genlab.contracts import VideoRequest
 from genlab.generators.video.inscribe import members
 from genlab.generators.video.perceive import perceive
 from genlab.generators.video.twin import find_twin
+from genlab.stats import paired_difference_bootstrap
 from genlab.tracks import longvideo
 from genlab.worlds.motion.frames import render_frames
 from genlab.worlds.motion.physics import simulate
@@ -97,6 +98,7 @@ def main() -> None:
           "| typical member s |")
     print("|---|---|---|---:|---:|---:|---|---:|---|---:|")
     shares = np.full((len(chosen), 4), np.nan)
+    labels = np.array([it.label for _, it in chosen])
     whole = np.zeros(len(chosen), bool)  # every body of the scene drawn
     for row, (config, it) in enumerate(chosen):
         seconds, fps, size = min(args.cap, it.seconds), config.fps, config.size
@@ -132,6 +134,18 @@ def main() -> None:
               f"{done[:, 0].mean():.4f}; perception {done[:, 1].mean():.4f}; a member (mean "
               f"of {args.members}) {done[:, 2].mean():.4f}; the typical member "
               f"{done[:, 3].mean():.4f}")
+    print("\nPaired differences of those shares per duration, over the rollouts perception "
+          "read whole (95% intervals, rollouts resampled):\n")
+    print("| duration | rollouts | perception - a member (mean) | the typical member - "
+          "perception |")
+    print("|---|---:|---|---|")
+    for label in dict.fromkeys(labels[read]):
+        done = shares[read & (labels == label)]
+        ones = np.ones(len(done))
+        cells = [paired_difference_bootstrap((x, ones), (y, ones))
+                 for x, y in ((done[:, 1], done[:, 2]), (done[:, 3], done[:, 1]))]
+        print(f"| {label} | {len(done)} | " + " | ".join(
+            f"{e.value:+.3f} [{e.ci_low:+.3f}, {e.ci_high:+.3f}]" for e in cells) + " |")
     print(f"\n{time.perf_counter() - t0:.0f} s")
 
 
