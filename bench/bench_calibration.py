@@ -46,17 +46,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_twin import order
 from scipy import stats
-from tqdm import tqdm
 
 from genlab.contracts import VideoRequest
 from genlab.generators.video.inscribe import members
 from genlab.generators.video.perceive import perceive
 from genlab.generators.video.refine import free_fields
+from genlab.progress import bars
 from genlab.tracks import longvideo
 from genlab.worlds.motion.frames import render_frames
 from genlab.worlds.motion.physics import simulate
-from genlab.worlds.motion.spec import MotionScene
 
 BINS = 8
 
@@ -74,21 +74,6 @@ class Ranked:
     truth: int
     control: int
     reading: int
-
-
-def _order(truth: MotionScene, seen: MotionScene) -> list[int]:
-    """For each body of ``truth``, the index of ``seen``'s body read for it (the nearest
-    unclaimed body of its kind at t = 0)."""
-    left = list(range(len(seen.bodies)))
-    out = []
-    for b in truth.bodies:
-        same = [i for i in left if (seen.bodies[i].colour, seen.bodies[i].shape)
-                == (b.colour, b.shape)]
-        pick = min(same, key=lambda i: (seen.bodies[i].x - b.x) ** 2
-                   + (seen.bodies[i].y - b.y) ** 2)
-        left.remove(pick)
-        out.append(pick)
-    return out
 
 
 def ranks(truth: np.ndarray, drawn: np.ndarray) -> tuple[np.ndarray, int]:
@@ -114,6 +99,44 @@ def _wilson(hits: int, n: int) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def _rollout(config: longvideo.LongVideoConfig, it: longvideo.LongVideoItem, k: int
+             ) -> tuple[list[Ranked], dict[str, list[int]], int] | None:
+    """One rollout's drawn bodies, the per-field ranks of its truths and controls, and how
+    many of its bodies were not drawn; None where perception does not read it whole."""
+    context = render_frames(simulate(it.scene, config.context, config.fps), config.size)
+    seen = perceive(VideoRequest(it.prompt, it.seed, config.fps, context))
+    if seen.scene is None or len(seen.scene.bodies) != len(it.scene.bodies):
+        return None
+    drawn, which = members(seen.scene, list(seen.motions), context, config.fps, k,
+                           seed=it.seed)
+    (control,), also = members(seen.scene, list(seen.motions), context, config.fps, 1,
+                               seed=it.seed + 1)
+    rows: list[Ranked] = []
+    field_ranks: dict[str, list[int]] = {"truth": [], "control": []}
+    for t, j in enumerate(order(it.scene, seen.scene)):
+        if j not in which & also:
+            continue
+        names = free_fields(seen.motions[j])
+        cloud = np.array([[getattr(m.bodies[j], n) for n in names] for m in drawn])
+        varied = np.ptp(cloud, axis=0) > 0
+        outward, per_field = [], np.zeros(0, int)
+        for label, body in (("truth", it.scene.bodies[t]), ("control", control.bodies[j]),
+                            ("reading", seen.scene.bodies[j])):
+            point = np.array([getattr(body, n) for n in names])[varied]
+            below, rank = ranks(point, cloud[:, varied])
+            if label == "truth":
+                per_field = below
+            if label != "reading":
+                field_ranks[label] += below.tolist()
+            outward.append(rank)
+        body = it.scene.bodies[t]
+        fields = " ".join(f"{n}={r}" for n, r in zip(np.array(names)[varied], per_field,
+                                                     strict=True))
+        rows.append(Ranked(config.seed, it.key, f"{body.colour} {body.shape}", fields,
+                           *outward))
+    return rows, field_ranks, len(it.scene.bodies) - len(which & also)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[longvideo.LongVideoConfig.seed],
@@ -133,39 +156,19 @@ def main() -> None:
     field_ranks: dict[str, list[int]] = {"truth": [], "control": []}
     bodies: list[Ranked] = []
     skipped = undrawn = 0
-    for config, it in tqdm(chosen, desc="rollouts", unit="rollout"):
-        context = render_frames(simulate(it.scene, config.context, config.fps), config.size)
-        seen = perceive(VideoRequest(it.prompt, it.seed, config.fps, context))
-        if seen.scene is None or len(seen.scene.bodies) != len(it.scene.bodies):
-            skipped += 1
-            continue
-        drawn, which = members(seen.scene, list(seen.motions), context, config.fps, k,
-                               seed=it.seed)
-        (control,), also = members(seen.scene, list(seen.motions), context, config.fps, 1,
-                                   seed=it.seed + 1)
-        order = _order(it.scene, seen.scene)
-        undrawn += len(it.scene.bodies) - len(which & also)
-        for t, j in enumerate(order):
-            if j not in which & also:
+    with bars(True) as task:
+        step = task("rollouts", len(chosen))
+        for config, it in chosen:
+            got = _rollout(config, it, k)
+            step()
+            if got is None:
+                skipped += 1
                 continue
-            names = free_fields(seen.motions[j])
-            cloud = np.array([[getattr(m.bodies[j], n) for n in names] for m in drawn])
-            varied = np.ptp(cloud, axis=0) > 0
-            outward, per_field = [], np.zeros(0, int)
-            for label, body in (("truth", it.scene.bodies[t]), ("control", control.bodies[j]),
-                                ("reading", seen.scene.bodies[j])):
-                point = np.array([getattr(body, n) for n in names])[varied]
-                below, rank = ranks(point, cloud[:, varied])
-                if label == "truth":
-                    per_field = below
-                if label != "reading":
-                    field_ranks[label] += below.tolist()
-                outward.append(rank)
-            body = it.scene.bodies[t]
-            fields = " ".join(f"{n}={r}" for n, r in zip(np.array(names)[varied], per_field,
-                                                         strict=True))
-            bodies.append(Ranked(config.seed, it.key, f"{body.colour} {body.shape}", fields,
-                                 *outward))
+            ranked, per_field, missing = got
+            bodies += ranked
+            undrawn += missing
+            for label, values in per_field.items():
+                field_ranks[label] += values
     n = len(bodies)
     print(f"{len(chosen)} rollouts of seeds {' '.join(map(str, args.seeds))}; {skipped} "
           f"not read whole by perception (left out); {n} bodies drawn, {undrawn} not (seen "

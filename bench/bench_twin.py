@@ -150,17 +150,26 @@ def part1(configs: list[longvideo.LongVideoConfig], min_seconds: float, cap: flo
     return found
 
 
-def _match(truth: MotionScene, seen: MotionScene) -> MotionScene:
-    """``seen``'s bodies in ``truth``'s order (each true body's nearest perceived body
-    of its kind at t = 0), so that distances pair the same bodies."""
-    left = list(seen.bodies)
-    bodies = []
+def order(truth: MotionScene, seen: MotionScene) -> list[int]:
+    """For each body of ``truth``, the index of ``seen``'s body read for it: the nearest
+    unclaimed perceived body of its kind at t = 0."""
+    left = list(range(len(seen.bodies)))
+    out = []
     for b in truth.bodies:
-        same = [p for p in left if (p.colour, p.shape) == (b.colour, b.shape)]
-        pick = min(same, key=lambda p: (p.x - b.x) ** 2 + (p.y - b.y) ** 2)
+        same = [i for i in left
+                if (seen.bodies[i].colour, seen.bodies[i].shape) == (b.colour, b.shape)]
+        pick = min(same, key=lambda i: (seen.bodies[i].x - b.x) ** 2
+                   + (seen.bodies[i].y - b.y) ** 2)
         left.remove(pick)
-        bodies.append(pick)
-    return MotionScene(seen.background, tuple(bodies), seen.physics)
+        out.append(pick)
+    return out
+
+
+def _match(truth: MotionScene, seen: MotionScene) -> MotionScene:
+    """``seen``'s bodies in ``truth``'s order (:func:`order`), so that distances pair
+    the same bodies."""
+    return MotionScene(seen.background, tuple(seen.bodies[i] for i in order(truth, seen)),
+                       seen.physics)
 
 
 def toward(truth: MotionScene, twin: Twin, step: float) -> MotionScene:
