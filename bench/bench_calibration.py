@@ -63,17 +63,24 @@ BINS = 8
 
 @dataclasses.dataclass(frozen=True)
 class Ranked:
-    """One drawn body: its truth's rank among the members per field (``x=12 vx=60``),
-    and the centre-outward ranks (0..K) of its truth, the control and perception's
-    reading, each pooled with the members."""
+    """One drawn body: the fields its members vary, the per-field ranks (members below)
+    of its truth and of the control, and the centre-outward ranks (0..K) of its truth,
+    the control and perception's reading, each pooled with the members."""
 
     seed: int
     rollout: str
     body: str
-    fields: str
+    names: tuple[str, ...]
+    truth_fields: tuple[int, ...]
+    control_fields: tuple[int, ...]
     truth: int
     control: int
     reading: int
+
+    @property
+    def fields(self) -> str:
+        """The truth's per-field ranks as ``x=12 vx=60``."""
+        return " ".join(f"{n}={r}" for n, r in zip(self.names, self.truth_fields, strict=True))
 
 
 def ranks(truth: np.ndarray, drawn: np.ndarray) -> tuple[np.ndarray, int]:
@@ -100,9 +107,9 @@ def _wilson(hits: int, n: int) -> tuple[float, float]:
 
 
 def _rollout(config: longvideo.LongVideoConfig, it: longvideo.LongVideoItem, k: int
-             ) -> tuple[list[Ranked], dict[str, list[int]], int] | None:
-    """One rollout's drawn bodies, the per-field ranks of its truths and controls, and how
-    many of its bodies were not drawn; None where perception does not read it whole."""
+             ) -> tuple[list[Ranked], int] | None:
+    """One rollout's drawn bodies and how many of its bodies were not drawn; None where
+    perception does not read it whole."""
     context = render_frames(simulate(it.scene, config.context, config.fps), config.size)
     seen = perceive(VideoRequest(it.prompt, it.seed, config.fps, context))
     if seen.scene is None or len(seen.scene.bodies) != len(it.scene.bodies):
@@ -112,29 +119,20 @@ def _rollout(config: longvideo.LongVideoConfig, it: longvideo.LongVideoItem, k: 
     (control,), also = members(seen.scene, list(seen.motions), context, config.fps, 1,
                                seed=it.seed + 1)
     rows: list[Ranked] = []
-    field_ranks: dict[str, list[int]] = {"truth": [], "control": []}
     for t, j in enumerate(order(it.scene, seen.scene)):
         if j not in which & also:
             continue
         names = free_fields(seen.motions[j])
         cloud = np.array([[getattr(m.bodies[j], n) for n in names] for m in drawn])
         varied = np.ptp(cloud, axis=0) > 0
-        outward, per_field = [], np.zeros(0, int)
-        for label, body in (("truth", it.scene.bodies[t]), ("control", control.bodies[j]),
-                            ("reading", seen.scene.bodies[j])):
-            point = np.array([getattr(body, n) for n in names])[varied]
-            below, rank = ranks(point, cloud[:, varied])
-            if label == "truth":
-                per_field = below
-            if label != "reading":
-                field_ranks[label] += below.tolist()
-            outward.append(rank)
+        (tf, tr), (cf, cr), (_, rr) = (
+            ranks(np.array([getattr(b, n) for n in names])[varied], cloud[:, varied])
+            for b in (it.scene.bodies[t], control.bodies[j], seen.scene.bodies[j]))
         body = it.scene.bodies[t]
-        fields = " ".join(f"{n}={r}" for n, r in zip(np.array(names)[varied], per_field,
-                                                     strict=True))
-        rows.append(Ranked(config.seed, it.key, f"{body.colour} {body.shape}", fields,
-                           *outward))
-    return rows, field_ranks, len(it.scene.bodies) - len(which & also)
+        rows.append(Ranked(config.seed, it.key, f"{body.colour} {body.shape}",
+                           tuple(np.array(names)[varied]), tuple(tf.tolist()),
+                           tuple(cf.tolist()), tr, cr, rr))
+    return rows, len(it.scene.bodies) - len(which & also)
 
 
 def main() -> None:
@@ -153,7 +151,6 @@ def main() -> None:
                for s in args.seeds]
     chosen = [(c, it) for c in configs for it in longvideo.items(c)]
     t0 = time.perf_counter()
-    field_ranks: dict[str, list[int]] = {"truth": [], "control": []}
     bodies: list[Ranked] = []
     skipped = undrawn = 0
     with bars(True) as task:
@@ -164,11 +161,9 @@ def main() -> None:
             if got is None:
                 skipped += 1
                 continue
-            ranked, per_field, missing = got
+            ranked, missing = got
             bodies += ranked
             undrawn += missing
-            for label, values in per_field.items():
-                field_ranks[label] += values
     n = len(bodies)
     print(f"{len(chosen)} rollouts of seeds {' '.join(map(str, args.seeds))}; {skipped} "
           f"not read whole by perception (left out); {n} bodies drawn, {undrawn} not (seen "
@@ -177,8 +172,8 @@ def main() -> None:
         f"{i * (k + 1) // BINS}-{(i + 1) * (k + 1) // BINS - 1}" for i in range(BINS))
         + " | expected per bin | chi-square p |")
     print("|---|" + "---:|" * (BINS + 2))
-    rows = [("per field", "truth", field_ranks["truth"]),
-            ("per field", "control", field_ranks["control"]),
+    rows = [("per field", "truth", [r for b in bodies for r in b.truth_fields]),
+            ("per field", "control", [r for b in bodies for r in b.control_fields]),
             ("centre-outward, per body", "truth", [b.truth for b in bodies]),
             ("centre-outward, per body", "control", [b.control for b in bodies])]
     for label, who, values in rows:
@@ -205,8 +200,10 @@ def main() -> None:
     if args.csv:
         with args.csv.open("w", newline="") as f:
             out = csv.writer(f)
-            out.writerow([f.name for f in dataclasses.fields(Ranked)] + ["members"])
-            out.writerows([*dataclasses.astuple(b), k] for b in bodies)
+            out.writerow(["seed", "rollout", "body", "fields", "truth", "control", "reading",
+                          "members"])
+            out.writerows([b.seed, b.rollout, b.body, b.fields, b.truth, b.control,
+                           b.reading, k] for b in bodies)
     print(f"\n{time.perf_counter() - t0:.0f} s")
 
 
